@@ -1,0 +1,79 @@
+# PKH Assistant — every task a developer or CI runs. `make help` lists them.
+# Two virtual environments, each created on first use from its lock file:
+#   .venv       the application (Python 3.11, modern stack)        <- requirements.lock
+#   .venv-rasa  the Rasa 3.6.21 NLU server (its own pinned stack)  <- nlu/requirements-rasa.lock
+
+PYTHON ?= python3.11
+VENV := .venv
+RASA_VENV := .venv-rasa
+PKH := $(VENV)/bin/pkh
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.DEFAULT_GOAL := help
+.PHONY: help run test lint fmt train eval nlu-serve nlu-validate bench-nlu lock rasa-lock venvs clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	@echo "==> creating the application environment ($(VENV))"
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q -r requirements.lock
+	$(VENV)/bin/pip install -q --no-deps -e .
+	@touch $@
+
+# Rasa declares Python <3.11 but runs on 3.11; the lock holds the complete resolved set, so
+# everything goes in with --no-deps (see nlu/requirements-rasa.in for the changes from upstream).
+$(RASA_VENV)/.installed: nlu/requirements-rasa.lock
+	@echo "==> creating the Rasa environment ($(RASA_VENV), ~2.7 GB; pip's cache makes reruns fast)"
+	$(PYTHON) -m venv $(RASA_VENV)
+	$(RASA_VENV)/bin/pip install -q --no-deps --ignore-requires-python -r nlu/requirements-rasa.lock
+	@touch $@
+
+venvs: $(VENV)/.installed $(RASA_VENV)/.installed ## create both environments
+
+run: venvs ## set up on first use, then chat (terminal without TELEGRAM_BOT_TOKEN, Telegram with it)
+	$(PKH) run
+
+test: venvs lint ## lint, then the whole test suite (trains the model first if needed)
+	$(PKH) nlu train
+	$(VENV)/bin/pytest
+
+lint: $(VENV)/.installed ## ruff (lint + format check) and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+fmt: $(VENV)/.installed ## format the code
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+train: venvs ## train the NLU model (skipped when config and data are unchanged)
+	$(PKH) nlu train
+
+eval: venvs ## evaluate the model on the held-out set -> reports/nlu/
+	$(PKH) nlu evaluate
+
+nlu-validate: venvs ## rasa data validate + our own data checks
+	$(PKH) nlu validate
+
+nlu-serve: venvs ## serve the latest model on 127.0.0.1:$NLU_PORT (default 5005), foreground
+	$(PKH) nlu serve
+
+bench-nlu: venvs ## parse latency p50/p99 over the HTTP API, sequential and 8 concurrent
+	$(PKH) bench nlu
+
+lock: ## re-resolve the application lock file from pyproject.toml
+	uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+
+rasa-lock: ## rebuild the Rasa environment from requirements-rasa.in and freeze it
+	rm -rf $(RASA_VENV)
+	$(PYTHON) -m venv $(RASA_VENV)
+	$(RASA_VENV)/bin/pip install -r nlu/requirements-rasa.in
+	$(RASA_VENV)/bin/pip install --no-deps --ignore-requires-python rasa==3.6.21 rasa-sdk==3.6.2
+	( head -2 nlu/requirements-rasa.lock; $(RASA_VENV)/bin/pip freeze --all | grep -v '^pip==' ) > nlu/requirements-rasa.lock.new
+	mv nlu/requirements-rasa.lock.new nlu/requirements-rasa.lock
+	touch $(RASA_VENV)/.installed
+
+clean: ## remove both environments, models and reports
+	rm -rf $(VENV) $(RASA_VENV) models reports

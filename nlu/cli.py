@@ -1,0 +1,83 @@
+"""`pkh nlu …` and `pkh bench nlu`: train, serve, validate and evaluate the NLU model."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+
+from pkh.settings import PROJECT_ROOT, get_settings
+
+nlu_app = typer.Typer(help="Train, serve, validate and evaluate the Rasa NLU model.")
+
+
+@nlu_app.command()
+def train(
+    force: bool = typer.Option(False, "--force", help="Train even if nothing changed."),
+    config: Path = typer.Option(PROJECT_ROOT / "config.yml", help="Rasa pipeline config."),
+) -> None:
+    """Train the model from config.yml and data/nlu/ (skipped when neither changed)."""
+    from nlu.training import train as train_model
+
+    model, trained = train_model(config=config, force=force)
+    typer.echo(f"{'trained' if trained else 'up to date'}: {model.relative_to(PROJECT_ROOT)}")
+
+
+@nlu_app.command()
+def serve(
+    port: int = typer.Option(None, help="Port (default: NLU_PORT, else 5005)."),
+    model: Path = typer.Option(None, help="Model file (default: the latest in models/)."),
+) -> None:
+    """Run Rasa's HTTP API on 127.0.0.1 in the foreground (Ctrl-C stops it)."""
+    from nlu.server import latest_model, rasa_environment, serve_command
+
+    chosen = model or latest_model()
+    if chosen is None:
+        raise typer.BadParameter("no trained model: run `make train` first")
+    (PROJECT_ROOT / "var" / "log").mkdir(parents=True, exist_ok=True)
+    command = serve_command(chosen, port or get_settings().nlu_port)
+    typer.echo(f"serving {chosen.name} on http://127.0.0.1:{command[command.index('--port') + 1]}")
+    os.execve(command[0], command, rasa_environment())  # noqa: S606 - replace this process
+
+
+@nlu_app.command()
+def validate() -> None:
+    """Check the training data: `rasa data validate`, §4 coverage, no train/test overlap."""
+    from nlu.validation import validate_all
+
+    problems = validate_all()
+    for problem in problems:
+        typer.echo(f"✗ {problem}", err=True)
+    if problems:
+        raise typer.Exit(1)
+    typer.echo("training data OK")
+
+
+@nlu_app.command()
+def evaluate(
+    out: Path = typer.Option(PROJECT_ROOT / "reports" / "nlu", help="Report directory."),
+    url: str = typer.Option(None, help="Use this running server instead of starting one."),
+    test_data: Path = typer.Option(PROJECT_ROOT / "tests" / "nlu" / "heldout"),
+) -> None:
+    """Evaluate the latest model on the held-out set: Markdown report + confusion matrix PNG."""
+    from nlu.evaluation import evaluate_model
+
+    report = evaluate_model(test_data=test_data, out=out, url=url)
+    typer.echo(report.summary())
+    typer.echo(f"report: {(out / 'report.md').relative_to(PROJECT_ROOT)}")
+
+
+@nlu_app.command()
+def compare(
+    configs: list[Path] = typer.Argument(
+        None, help="Pipeline configs (default: nlu/experiments/)."
+    ),
+    out: Path = typer.Option(PROJECT_ROOT / "reports" / "experiments", help="Output directory."),
+) -> None:
+    """Train and evaluate several pipeline configs on the held-out set; print a comparison."""
+    from nlu.evaluation import compare_configs
+
+    chosen = configs or sorted((PROJECT_ROOT / "nlu" / "experiments").glob("*.yml"))
+    table = compare_configs(chosen, test_data=PROJECT_ROOT / "tests" / "nlu" / "heldout", out=out)
+    typer.echo(table)

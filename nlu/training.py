@@ -1,0 +1,37 @@
+"""Training the NLU model with Rasa, skipped when config and data have not changed."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+from pathlib import Path
+
+from nlu.server import fingerprint, model_path, rasa_command, rasa_environment
+from pkh.settings import PROJECT_ROOT
+
+log = logging.getLogger(__name__)
+
+
+def train(
+    *,
+    config: Path | None = None,
+    data: Path | None = None,
+    out: Path | None = None,
+    force: bool = False,
+) -> tuple[Path, bool]:
+    """Train if needed; return the model's path and whether it was trained now."""
+    config = config or PROJECT_ROOT / "config.yml"
+    data = data or PROJECT_ROOT / "data" / "nlu"
+    fp = fingerprint(config, data)
+    target = model_path(fp, out)
+    if target.exists() and not force:
+        return target, False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    command = rasa_command(
+        "train", "nlu", "--config", str(config), "--nlu", str(data),
+        "--out", str(target.parent), "--fixed-model-name", target.name.removesuffix(".tar.gz"),
+    )  # fmt: skip
+    subprocess.run(command, cwd=PROJECT_ROOT, env=rasa_environment(), check=True)
+    if not target.exists():
+        raise RuntimeError(f"Rasa finished but {target} is missing")
+    return target, True

@@ -1,0 +1,1 @@
+"""PKH Assistant: the composition root (settings, command line) shared by every part."""

@@ -1,0 +1,60 @@
+"""One settings object for the whole application, read from the environment and `.env`."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+_PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "xxx", "todo"}
+
+
+class Settings(BaseSettings):
+    """Configuration; the environment variable names are part of the deployment interface."""
+
+    model_config = SettingsConfigDict(
+        env_file=PROJECT_ROOT / ".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,
+        extra="ignore",
+    )
+
+    database_url: str = Field(
+        default=f"sqlite:///{PROJECT_ROOT / 'var' / 'pkh.sqlite3'}",
+        validation_alias="DATABASE_URL",
+    )
+    nlu_url: str = Field(default="http://127.0.0.1:5005", validation_alias="NLU_URL")
+    nlu_port: int = Field(default=5005, validation_alias="NLU_PORT")
+    nlu_timeout_seconds: float = Field(default=2.0, validation_alias="NLU_TIMEOUT_SECONDS")
+    telegram_bot_token: SecretStr | None = Field(
+        default=None, validation_alias="TELEGRAM_BOT_TOKEN"
+    )
+    telegram_api_base_url: str = Field(
+        default="https://api.telegram.org/bot", validation_alias="TELEGRAM_API_BASE_URL"
+    )
+    secret_key: SecretStr | None = Field(default=None, validation_alias="PKH_SECRET_KEY")
+
+    @field_validator("telegram_bot_token", "secret_key")
+    @classmethod
+    def _refuse_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value().strip().lower() in _PLACEHOLDER_SECRETS:
+            raise ValueError("a placeholder is not a secret: set a real value")
+        return value
+
+    @property
+    def models_dir(self) -> Path:
+        return PROJECT_ROOT / "models"
+
+    @property
+    def rasa_executable(self) -> Path:
+        return PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, built on first use (never at import time)."""
+    return Settings()

@@ -1,0 +1,73 @@
+"""The trained model behind the real Rasa HTTP server, asked real Indonesian questions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nlu.client import NLUClient
+from nlu.evaluation import evaluate_model
+from nlu.schema import FALLBACK_INTENT
+from nlu.training import train
+
+pytestmark = pytest.mark.integration
+
+QUESTIONS = [
+    ("pkh tahap 3 kpn cair min", "ask_payment_schedule", {"stage": "3", "programme": "pkh"}),
+    ("tahap III kapan cairnya ya bu", "ask_payment_schedule", {"stage": "3"}),
+    ("anak smp dapet brp sih", "ask_benefit_amount", {"component": "anak_smp"}),
+    ("bumil dapat berapa per tahap", "ask_benefit_amount", {"component": "ibu_hamil"}),
+    ("kok saldo kks saya kosong padahal tetangga udah cair", "ask_payment_status", {}),
+    ("kartu kks saya ketelen atm gmn ini", "report_card_problem", {}),
+    ("lupa pin kks", "report_card_problem", {}),
+    ("p2k2 itu apa sih", "ask_p2k2_modules", {}),
+    ("graduasi mandiri itu apa", "ask_graduation", {}),
+    ("ketua kelompok minta potongan 50rb tiap cair, lapor kemana", "file_complaint", {}),
+    ("cara cek bansos pake hp gmn", "ask_recipient_check", {}),
+    ("assalamualaikum", "greet", {}),
+    ("makasih ya min", "thank", {}),
+]
+
+
+async def test_real_questions_get_the_right_intent_and_entities(nlu_url: str) -> None:
+    async with NLUClient(nlu_url, timeout=10.0) as client:
+        for text, intent, entities in QUESTIONS:
+            result = await client.parse(text)
+            assert result.intent == intent, (text, result.intent, result.confidence)
+            for entity, value in entities.items():
+                assert result.first(entity) == value, (text, result.entities)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "asdfghjkl",
+        "jdjdjdjdjd",
+        "siapa yang menang piala dunia kemarin",
+        "resep rendang padang yang enak gimana",
+        "besok hujan gak ya di jakarta",
+        "😂😂😂",
+    ],
+)
+async def test_gibberish_and_unrelated_questions_never_land_on_a_real_intent(
+    nlu_url: str, text: str
+) -> None:
+    async with NLUClient(nlu_url, timeout=10.0) as client:
+        result = await client.parse(text)
+    assert result.intent in ("out_of_scope", FALLBACK_INTENT), (result.intent, result.confidence)
+
+
+def test_held_out_macro_f1_meets_the_bar(nlu_url: str, tmp_path: Path) -> None:
+    report = evaluate_model(test_data=Path(__file__).parent / "heldout", out=tmp_path, url=nlu_url)
+    assert report.macro_f1 >= 0.92, report.summary()
+    assert {i: s.f1 for i, s in report.per_intent.items() if s.f1 < 0.80} == {}
+    assert (tmp_path / "report.md").read_text().startswith("# NLU evaluation")
+    assert (tmp_path / "intent_confusion_matrix.png").stat().st_size > 10_000
+
+
+def test_training_is_skipped_when_config_and_data_are_unchanged() -> None:
+    first, _ = train()
+    again, trained = train()
+    assert again == first
+    assert not trained
