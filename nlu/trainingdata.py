@@ -74,5 +74,9 @@ def load_examples(path: Path) -> list[Example]:
 
 
 def normalised_text(text: str) -> str:
-    """The form used to detect duplicates: lower case, letters and digits, single spaces."""
-    return " ".join(re.sub(r"[^\w]+", " ", text.lower()).split())
+    """The form used to detect duplicates: lower case, letters and digits, single spaces.
+
+    A message of only emoji or punctuation ("😂😂", "?????") is kept as typed instead.
+    """
+    words = " ".join(re.sub(r"[^\w]+", " ", text.lower()).split())
+    return words or "".join(text.split())
