@@ -1,0 +1,1 @@
+"""The programme database: schema, migrations, reference seed and the synthetic demo roster."""

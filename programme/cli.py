@@ -1,0 +1,92 @@
+"""`pkh db …`: migrate and seed the programme database named by DATABASE_URL."""
+
+from __future__ import annotations
+
+import typer
+from sqlalchemy.engine import make_url
+
+from pkh.settings import get_settings
+from programme import migrate
+from programme.db import make_engine, make_session_factory
+from programme.demo import seed_demo
+from programme.seed import SeedDataError, seed_reference
+
+db_app = typer.Typer(
+    help="The programme database: schema migrations and seed data (DATABASE_URL).",
+    no_args_is_help=True,
+    # Locals in a traceback could include the secret key or a NIK.
+    pretty_exceptions_show_locals=False,
+)
+
+
+def _database_url() -> str:
+    return get_settings().database_url
+
+
+def _shown(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@db_app.command()
+def upgrade(
+    revision: str = typer.Argument("head", help="Target revision; the latest by default."),
+) -> None:
+    """Bring the database to the latest schema (or to REVISION); creates a SQLite file if needed."""
+    url = _database_url()
+    migrate.upgrade(url, revision)
+    typer.echo(f"{_shown(url)} is at revision {migrate.current(url)}")
+
+
+@db_app.command()
+def downgrade(
+    revision: str = typer.Argument(..., help='Target revision; "base" removes every table.'),
+) -> None:
+    """Revert the schema to REVISION (data in the removed tables is lost)."""
+    url = _database_url()
+    migrate.downgrade(url, revision)
+    typer.echo(f"{_shown(url)} is at revision {migrate.current(url) or 'base (empty)'}")
+
+
+@db_app.command()
+def current() -> None:
+    """Show the database's schema revision and whether it is the latest."""
+    url = _database_url()
+    revision, latest = migrate.current(url), migrate.head()
+    if revision is None:
+        typer.echo(f"{_shown(url)} has no schema yet; run `pkh db upgrade`")
+    elif revision == latest:
+        typer.echo(f"{_shown(url)} is at {revision} (latest)")
+    else:
+        typer.echo(f"{_shown(url)} is at {revision}; latest is {latest}: run `pkh db upgrade`")
+
+
+@db_app.command()
+def seed(
+    demo: bool = typer.Option(
+        False, "--demo", help="Also load the synthetic demo roster (needs PKH_SECRET_KEY)."
+    ),
+) -> None:
+    """Load the reference data from data/programme/ (safe to repeat; edits update rows)."""
+    settings = get_settings()
+    url = settings.database_url
+    if migrate.current(url) != migrate.head():
+        typer.echo(
+            "The schema is not at the latest revision: run `pkh db upgrade` first.", err=True
+        )
+        raise typer.Exit(1)
+    if demo and settings.secret_key is None:
+        typer.echo("PKH_SECRET_KEY must be set: the demo stores keyed NIK hashes.", err=True)
+        raise typer.Exit(1)
+    engine = make_engine(url)
+    try:
+        with make_session_factory(engine).begin() as session:
+            report = seed_reference(session)
+            typer.echo(f"Reference data (+inserted ~updated =unchanged):\n{report.summary()}")
+            if demo and settings.secret_key is not None:
+                demo_report = seed_demo(session, secret_key=settings.secret_key.get_secret_value())
+                typer.echo(f"Demo roster:\n{demo_report.summary()}")
+    except SeedDataError as error:
+        typer.echo(f"Nothing was changed: {error}", err=True)
+        raise typer.Exit(1) from error
+    finally:
+        engine.dispose()
