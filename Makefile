@@ -10,7 +10,7 @@ PKH := $(VENV)/bin/pkh
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint fmt train eval nlu-serve nlu-validate bench-nlu lock rasa-lock venvs clean
+.PHONY: help run test lint fmt train eval nlu-serve nlu-validate bench-nlu lock rasa-lock venvs clean i18n catalogs
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -32,10 +32,29 @@ $(RASA_VENV)/.installed: nlu/requirements-rasa.lock
 
 venvs: $(VENV)/.installed $(RASA_VENV)/.installed ## create both environments
 
-run: venvs ## set up on first use, then chat (terminal without TELEGRAM_BOT_TOKEN, Telegram with it)
+# Compiled catalogs are build products (not in git): made from the .po files when they change.
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/messages.po))
+%.mo: %.po $(VENV)/.installed
+	$(VENV)/bin/pybabel -q compile -i $< -o $@
+catalogs: $(MO_FILES)
+
+i18n: $(VENV)/.installed ## extract messages, update locale/{id,en} catalogs, compile them
+	$(VENV)/bin/pybabel -q extract -F babel.cfg -k _ -k n_:1,2 --sort-by-file \
+		--project "PKH Assistant" --msgid-bugs-address "" -o locale/messages.pot .
+	for lang in id en; do \
+		if [ -f locale/$$lang/LC_MESSAGES/messages.po ]; then \
+			$(VENV)/bin/pybabel -q update --no-fuzzy-matching -i locale/messages.pot -d locale -l $$lang; \
+		else \
+			$(VENV)/bin/pybabel -q init -i locale/messages.pot -d locale -l $$lang; \
+		fi; \
+	done
+	$(VENV)/bin/python -m pkh.i18n fill-source-language
+	$(VENV)/bin/pybabel compile -d locale --statistics
+
+run: venvs catalogs ## set up on first use, then chat (terminal without TELEGRAM_BOT_TOKEN, Telegram with it)
 	$(PKH) run
 
-test: venvs lint ## lint, then the whole test suite (trains the model first if needed)
+test: venvs catalogs lint ## lint, then the whole test suite (trains the model first if needed)
 	$(PKH) nlu train
 	$(VENV)/bin/pytest
 

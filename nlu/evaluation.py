@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nlu.client import NLUClient, ParseResult
+from nlu.noise import noisy_examples
 from nlu.schema import ENTITY_VALUES, FALLBACK_INTENT, INTENTS
 from nlu.server import latest_model, nlu_server
 from nlu.trainingdata import Example, load_examples
@@ -168,9 +169,13 @@ async def parse_all(url: str, texts: list[str], concurrency: int = 4) -> list[Pa
         return list(await asyncio.gather(*(one(text) for text in texts)))
 
 
-def evaluate_model(*, test_data: Path, out: Path, url: str | None = None) -> Report:
+def evaluate_model(
+    *, test_data: Path, out: Path, url: str | None = None, noisy: bool = False
+) -> Report:
     """Parse the held-out set through a served model and write report.md + confusion PNG."""
     examples = load_examples(test_data)
+    if noisy:
+        examples = noisy_examples(examples)
     model = latest_model()
     with nlu_server(url) as served:
         parses = asyncio.run(parse_all(served, [e.text for e in examples]))
@@ -285,20 +290,24 @@ def compare_configs(configs: list[Path], *, test_data: Path, out: Path) -> str:
     from nlu.training import train
 
     rows = [
-        "| config | accuracy | macro-F1 | lowest intent F1 | entity micro-F1 | OOS max real conf |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| config | accuracy | macro-F1 | lowest intent F1 | entity micro-F1 "
+        "| OOS max real conf | macro-F1 with typos |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for config in configs:
         model, _ = train(config=config, out=out / "models")
         server = start_server(port=free_port(), model=model)
         try:
             report = evaluate_model(test_data=test_data, out=out / config.stem, url=server.url)
+            noisy = evaluate_model(
+                test_data=test_data, out=out / f"{config.stem}-typos", url=server.url, noisy=True
+            )
         finally:
             server.stop()
         worst = min(report.per_intent.items(), key=lambda item: item[1].f1)
         rows.append(
             f"| {config.stem} | {report.accuracy:.3f} | {report.macro_f1:.3f} | "
             f"{worst[1].f1:.3f} ({worst[0]}) | {report.entity_micro_f1:.3f} | "
-            f"{report.out_of_scope_max_real_confidence:.2f} |"
+            f"{report.out_of_scope_max_real_confidence:.2f} | {noisy.macro_f1:.3f} |"
         )
     return "\n".join(rows)

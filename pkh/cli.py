@@ -8,6 +8,8 @@ import logging
 import typer
 
 from nlu.cli import nlu_app
+from programme.cli import db_app
+from programme.nik import NikRedactingFilter
 
 app = typer.Typer(
     help="PKH Assistant: a Telegram assistant for Program Keluarga Harapan.",
@@ -18,6 +20,7 @@ bench_app = typer.Typer(
     help="Benchmarks of the quality bars (PRODUCT.md §6).", no_args_is_help=True
 )
 
+app.add_typer(db_app, name="db")
 app.add_typer(nlu_app, name="nlu")
 app.add_typer(bench_app, name="bench")
 
@@ -30,6 +33,50 @@ def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug 
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(NikRedactingFilter())
+
+
+@app.command()
+def chat(
+    as_: str = typer.Option(
+        None, "--as", help="Chat as a demo user: kpm-wib, kpm-wita, kpm-wit, kpm-aceh, pendamping."
+    ),
+) -> None:
+    """Chat with the assistant in the terminal: real NLU server, actions and database."""
+    from actions import Asker
+    from bot.terminal import chat as run_chat
+    from bot.terminal import find_demo_asker
+    from nlu.server import nlu_server
+    from pkh.settings import get_settings
+    from programme.db import make_engine, make_session_factory
+
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    sessions = make_session_factory(engine)
+    try:
+        asker = find_demo_asker(sessions, as_) if as_ else Asker()
+    except (KeyError, LookupError) as error:
+        raise typer.BadParameter(str(error)) from error
+    with nlu_server(settings.nlu_url, port=settings.nlu_port) as url:
+        asyncio.run(run_chat(nlu_url=url, sessions=sessions, asker=asker, who=as_ or "anda"))
+    engine.dispose()
+
+
+@app.command()
+def run(
+    as_: str = typer.Option(None, "--as", help="For the terminal chat: a demo user handle."),
+) -> None:
+    """First use: set up database and model; then the bot (token set) or the terminal chat."""
+    from pkh import firstrun
+    from pkh.settings import get_settings
+
+    firstrun.ensure_secret_key(typer.echo)
+    firstrun.ensure_database(typer.echo)
+    firstrun.ensure_model(typer.echo)
+    if get_settings().telegram_bot_token is not None:
+        typer.echo("The Telegram bot is not part of this version yet; starting the terminal chat.")
+    chat(as_=as_)
 
 
 @bench_app.command("nlu")

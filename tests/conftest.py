@@ -172,3 +172,17 @@ def session(engine: Engine) -> Iterator[Session]:
 def seeded(seeded_engine: Engine) -> Iterator[Session]:
     """An isolated session on the database with reference data and the demo roster."""
     yield from savepoint_session(seeded_engine)
+
+
+@pytest.fixture(scope="session")
+def nlu_url() -> Iterator[str]:
+    """URL of a real Rasa server serving the model for the current config and data."""
+    from nlu.server import free_port, start_server
+    from nlu.training import train
+
+    model, _ = train()  # a no-op when `make test` has already trained this exact model
+    server = start_server(port=free_port(), model=model)
+    try:
+        yield server.url
+    finally:
+        server.stop()

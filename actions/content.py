@@ -1,0 +1,110 @@
+"""Shared pieces of answers: FAQ rows, the topic menu, the hint to link an account."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from sqlalchemy import select
+
+from actions.base import Button, Request
+from nlu.normalize import normalise_token
+from pkh.i18n import Translator
+from programme.models import FaqAnswer
+
+
+class _KeepMissing(dict[str, object]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def faq(request: Request, intent: str, topic: str = "general") -> FaqAnswer | None:
+    """The FAQ row for (intent, topic), else the intent's general answer, else None."""
+    rows = request.session.scalars(
+        select(FaqAnswer).where(
+            FaqAnswer.intent == intent, FaqAnswer.topic_key.in_((topic, "general"))
+        )
+    ).all()
+    by_topic = {row.topic_key: row for row in rows}
+    return by_topic.get(topic) or by_topic.get("general")
+
+
+def faq_text(request: Request, intent: str, topic: str = "general", **values: object) -> str:
+    """The FAQ answer in the asker's language, placeholders filled; "" when there is none."""
+    row = faq(request, intent, topic)
+    if row is None:
+        return ""
+    text = row.text_en if request.tr.language == "en" and row.text_en else row.text_id
+    defaults: dict[str, object] = {
+        "first_name": request.asker.first_name or request.tr._("Bapak/Ibu")
+    }
+    return text.strip().format_map(_KeepMissing({**defaults, **values}))
+
+
+def pick_topic(text: str, keywords: Mapping[str, tuple[str, ...]]) -> str | None:
+    """The first topic one of whose keywords occurs in the text as whole words.
+
+    Keywords match the text as typed or as normalised ("blm" -> "belum"); "kur" does not match
+    inside "kurang".
+    """
+    typed = " ".join(re.findall(r"\w+", text.lower()))
+    normalised = " ".join(normalise_token(word) for word in typed.split())
+    for topic, options in keywords.items():
+        for option in options:
+            pattern = rf"(?<!\w){re.escape(option)}(?!\w)"
+            if any(re.search(pattern, form) for form in (typed, normalised, text.lower())):
+                return topic
+    return None
+
+
+MAIN_TOPICS = (
+    "ask_payment_schedule",
+    "ask_benefit_amount",
+    "ask_payment_status",
+    "ask_p2k2_schedule",
+    "report_card_problem",
+    "ask_graduation",
+    "file_complaint",
+    "request_human",
+)
+
+
+def topic_label(tr: Translator, intent: str) -> str:
+    """A short button label for an intent."""
+    labels = {
+        "ask_payment_schedule": tr._("Kapan cair?"),
+        "ask_benefit_amount": tr._("Besaran bantuan"),
+        "ask_payment_status": tr._("Status bantuan saya"),
+        "ask_recipient_check": tr._("Cek status penerima"),
+        "ask_registration": tr._("Cara mendaftar"),
+        "ask_obligations": tr._("Kewajiban KPM"),
+        "ask_p2k2_modules": tr._("Apa itu P2K2?"),
+        "ask_p2k2_schedule": tr._("Jadwal P2K2"),
+        "ask_graduation": tr._("Graduasi"),
+        "ask_after_graduation": tr._("Setelah graduasi"),
+        "ask_bpnt": tr._("BPNT / Sembako"),
+        "report_card_problem": tr._("Masalah kartu KKS"),
+        "file_complaint": tr._("Pengaduan"),
+        "ask_pendamping_contact": tr._("Pendamping saya"),
+        "update_family_data": tr._("Lapor perubahan data"),
+        "request_human": tr._("Hubungi pendamping"),
+    }
+    return labels.get(intent, intent)
+
+
+def topic_buttons(tr: Translator, intents: tuple[str, ...] | list[str]) -> tuple[Button, ...]:
+    """Buttons that ask the question of each intent for the user ("ask:<intent>")."""
+    return tuple(Button(topic_label(tr, intent), f"ask:{intent}") for intent in intents)
+
+
+def main_menu(tr: Translator) -> tuple[Button, ...]:
+    """The main topics, as buttons."""
+    return topic_buttons(tr, MAIN_TOPICS)
+
+
+def link_hint(tr: Translator) -> str:
+    """What a KPM whose account is not linked yet can do about it."""
+    return tr._(
+        "Supaya jawabannya sesuai data keluarga Bapak/Ibu, hubungkan akun ini dulu: minta kode "
+        "undangan ke pendamping, lalu kirim /start diikuti kodenya."
+    )

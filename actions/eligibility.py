@@ -1,0 +1,79 @@
+"""Who gets PKH: how to check whether someone is a recipient, and how to become one."""
+
+from __future__ import annotations
+
+from actions.base import Reply, Request
+from actions.content import faq_text, pick_topic, topic_buttons
+from actions.household import Household, family_status_label, household_of
+from actions.registry import answers
+
+RECIPIENT_CHECK = "ask_recipient_check"
+REGISTRATION = "ask_registration"
+
+# Sub-topics of faq.yml, picked from whole words of the question; the first match wins.
+RECIPIENT_CHECK_KEYWORDS = {
+    "not_found": (
+        "tidak ada",
+        "tidak muncul",
+        "tidak ketemu",
+        "tidak ditemukan",
+        "tidak terdaftar",
+        "status tidak",
+        "statusnya tidak",
+        "status saya tidak",
+        "artinya",
+        "dicoret",
+        "hilang",
+        "kosong",
+    ),
+    "app": ("aplikasi", "apk", "play store", "playstore", "download", "unduh", "install"),
+}
+REGISTRATION_KEYWORDS = {
+    "criteria": (
+        "syarat",
+        "syaratnya",
+        "persyaratan",
+        "kriteria",
+        "siapa yang",
+        "siapa saja",
+        "berhak",
+        "layak",
+        "desil",
+        "ketentuan",
+    ),
+}
+
+
+@answers(RECIPIENT_CHECK)
+def answer_recipient_check(request: Request) -> Reply:
+    """How to check at cekbansos (site, app, or what "not found" means); a linked KPM's standing."""
+    topic = pick_topic(request.parse.text, RECIPIENT_CHECK_KEYWORDS) or "general"
+    household = household_of(request)
+    parts = [faq_text(request, RECIPIENT_CHECK, topic)]
+    if household is not None:
+        parts.append(own_standing(request, household))
+    buttons = topic_buttons(request.tr, [REGISTRATION, "ask_payment_status"])
+    return Reply("\n\n".join(parts), buttons, intent=RECIPIENT_CHECK, topic_key=topic)
+
+
+@answers(REGISTRATION)
+def answer_registration(request: Request) -> Reply:
+    """No open registration: how to be proposed, or who is eligible; a linked KPM's standing."""
+    topic = pick_topic(request.parse.text, REGISTRATION_KEYWORDS) or "general"
+    household = household_of(request)
+    parts = [faq_text(request, REGISTRATION, topic)]
+    if household is not None:
+        parts.append(own_standing(request, household))
+    buttons = topic_buttons(request.tr, [RECIPIENT_CHECK, "ask_benefit_amount"])
+    return Reply("\n\n".join(parts), buttons, intent=REGISTRATION, topic_key=topic)
+
+
+def own_standing(request: Request, household: Household) -> str:
+    """Where the asker's own family stands in PKH, according to our data."""
+    family = household.family
+    return request.tr._(
+        "Menurut data kami, keluarga Bapak/Ibu tercatat sebagai KPM PKH dengan status {status}, "
+        "di kelompok {kelompok}.",
+        status=family_status_label(request.tr, family.status),
+        kelompok=household.kelompok.name,
+    )

@@ -1,0 +1,1 @@
+"""The conversational front ends: the Telegram bot and the terminal chat."""

@@ -1,0 +1,96 @@
+"""One message's path, shared by the terminal chat and the Telegram bot.
+
+text → NLU client → action → reply; what the bot could not answer is recorded for the admins.
+When the NLU server is down or slow, the user still gets the menu and a short apology.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from actions import Asker, Reply, Request, answer
+from actions.content import main_menu
+from nlu.client import NLUClient, NLUError, ParseResult
+from pkh.i18n import translator
+from programme.models import UnansweredQuery, UnansweredReason
+from programme.nik import redact_nik
+
+log = logging.getLogger(__name__)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Assistant:
+    """Answers messages; one instance per process, shared by all chats."""
+
+    def __init__(
+        self,
+        *,
+        nlu: NLUClient,
+        sessions: sessionmaker[Session],
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._nlu = nlu
+        self._sessions = sessions
+        self._clock = clock
+
+    async def reply_to_text(self, text: str, asker: Asker) -> Reply:
+        """Understand a free-text message and answer it."""
+        try:
+            parse = await self._nlu.parse(text)
+        except NLUError as error:
+            log.warning("answering without NLU: %s", error)
+            return await asyncio.to_thread(self._answer_without_nlu, text, asker)
+        return await asyncio.to_thread(self._answer, parse, asker)
+
+    async def reply_to_topic(self, intent: str, asker: Asker) -> Reply:
+        """Answer a topic button ("ask:<intent>") as if the user had asked that question."""
+        parse = ParseResult(
+            text=f"[{intent}]", intent=intent, confidence=1.0, ranking=(), entities=()
+        )
+        return await asyncio.to_thread(self._answer, parse, asker)
+
+    def _answer(self, parse: ParseResult, asker: Asker) -> Reply:
+        with self._sessions.begin() as session:
+            request = Request(parse, asker, session, self._clock(), translator(asker.language))
+            reply = answer(request)
+            if reply.unanswered is not None:
+                record_unanswered(session, parse=parse, asker=asker, reason=reply.unanswered)
+        return reply
+
+    def _answer_without_nlu(self, text: str, asker: Asker) -> Reply:
+        tr = translator(asker.language)
+        parse = ParseResult(text=text, intent="", confidence=0.0, ranking=(), entities=())
+        with self._sessions.begin() as session:
+            record_unanswered(session, parse=parse, asker=asker, reason=UnansweredReason.NLU_DOWN)
+        return Reply(
+            tr._(
+                "Mohon maaf, saat ini saya belum bisa membaca pesan Bapak/Ibu. Silakan pilih "
+                "topik di bawah ini, atau coba kirim lagi beberapa saat lagi."
+            ),
+            main_menu(tr),
+            unanswered=UnansweredReason.NLU_DOWN,
+        )
+
+
+def record_unanswered(
+    session: Session, *, parse: ParseResult, asker: Asker, reason: UnansweredReason
+) -> None:
+    """Put a question in the admins' inbox, with the NLU's top guesses (NIKs masked)."""
+    guesses = [{"intent": g.name, "confidence": round(g.confidence, 4)} for g in parse.ranking[:5]]
+    session.add(
+        UnansweredQuery(
+            text=redact_nik(parse.text),
+            reason=reason,
+            top_guesses=guesses,
+            confidence=parse.confidence if parse.intent else None,
+            user_id=asker.user_id,
+        )
+    )
