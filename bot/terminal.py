@@ -76,5 +76,9 @@ async def chat(
                 reply = await assistant.reply_to_text(text, asker)
             buttons = tuple(b for b in reply.buttons if b.data.startswith("ask:"))
             out.write(f"\nAsisten> {render(reply)}\n\n")
+            if reply.handoff_pendamping_id is not None:
+                out.write(
+                    "(Chat terminal: di Telegram, pertanyaan ini diteruskan ke pendamping.)\n\n"
+                )
             out.flush()
     out.write("Sampai jumpa!\n")
