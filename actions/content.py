@@ -1,4 +1,4 @@
-"""Shared pieces of answers: FAQ rows, the topic menu, the hint to link an account."""
+"""Shared pieces of answers: FAQ rows, the topic menu, the hint to link an account, paragraphs."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy import select
 from actions.base import Button, Request
 from nlu.normalize import normalise_token
 from pkh.i18n import Translator
-from programme.models import FaqAnswer
+from programme.models import FaqAnswer, UserRole
 
 
 class _KeepMissing(dict[str, object]):
@@ -108,3 +108,13 @@ def link_hint(tr: Translator) -> str:
         "Supaya jawabannya sesuai data keluarga Bapak/Ibu, hubungkan akun ini dulu: minta kode "
         "undangan ke pendamping, lalu kirim /start diikuti kodenya."
     )
+
+
+def link_hint_for(request: Request) -> str:
+    """How to link the account, for a KPM; "" for pendamping and admins, who link differently."""
+    return link_hint(request.tr) if request.asker.role is UserRole.KPM else ""
+
+
+def paragraphs(*parts: str) -> str:
+    """The non-empty parts, one paragraph each."""
+    return "\n\n".join(part for part in parts if part)

@@ -1,28 +1,13 @@
-"""The asker's family and its pendamping: who to contact, what to report, handing over to a person.
-
-The look-ups here (`asker_family`, `family_components`) also serve the P2K2 and graduation answers.
-"""
+"""The asker's pendamping and family data: who to contact, what to report, a human handover."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session, contains_eager, joinedload
-
 from actions.base import Reply, Request
-from actions.content import faq_text, link_hint, pick_topic, topic_buttons
+from actions.content import faq_text, link_hint_for, paragraphs, pick_topic, topic_buttons
+from actions.household import household_of, pendamping_contact
 from actions.registry import answers
 from pkh.i18n import Translator
-from programme.models import (
-    Component,
-    Family,
-    FamilyMember,
-    Kelompok,
-    MemberComponent,
-    Pendamping,
-    UserRole,
-)
+from programme.models import Kelompok
 
 # First match wins: a wrong birth date is "wrong_data", not a birth; "pindah sekolah" is a school
 # change, not a move.
@@ -51,69 +36,20 @@ _COMPONENT_CHANGES = {
 }
 
 
-# --- look-ups shared with the other personal answers -------------------------------------------
-
-
-def load_family(session: Session, *, family_id: int) -> Family | None:
-    """The family with its kelompok, the kelompok's desa and its pendamping."""
-    kelompok = joinedload(Family.kelompok)
-    return session.scalars(
-        select(Family)
-        .where(Family.id == family_id)
-        .options(kelompok.joinedload(Kelompok.desa), kelompok.joinedload(Kelompok.pendamping))
-    ).first()
-
-
-def asker_family(request: Request) -> Family | None:
-    """The asker's family, or None when the asker is not a KPM linked to one."""
-    if not request.asker.is_linked_kpm or request.asker.family_id is None:
-        return None
-    return load_family(request.session, family_id=request.asker.family_id)
-
-
-def family_components(session: Session, *, family_id: int) -> Sequence[MemberComponent]:
-    """The family's components in KK order, each with its member and component row."""
-    return session.scalars(
-        select(MemberComponent)
-        .join(MemberComponent.member)
-        .join(MemberComponent.component)
-        .where(FamilyMember.family_id == family_id)
-        .options(contains_eager(MemberComponent.member), contains_eager(MemberComponent.component))
-        .order_by(FamilyMember.member_no, Component.sort_order)
-    ).all()
-
-
-def link_hint_for(request: Request) -> str:
-    """How to link the account, for a KPM; "" for pendamping and admins, who link differently."""
-    return link_hint(request.tr) if request.asker.role is UserRole.KPM else ""
-
-
-def pendamping_contact(tr: Translator, pendamping: Pendamping) -> str:
-    """The pendamping's name, with the phone number when we have one."""
-    if pendamping.phone:
-        return tr._("{name} ({phone})", name=pendamping.name, phone=pendamping.phone)
-    return pendamping.name
-
-
-def paragraphs(*parts: str) -> str:
-    """The non-empty parts, one paragraph each."""
-    return "\n\n".join(part for part in parts if part)
-
-
 # --- the answers -------------------------------------------------------------------------------
 
 
 @answers("ask_pendamping_contact")
 def answer_pendamping_contact(request: Request) -> Reply:
     """Linked: the pendamping's name, phone and kelompok; otherwise where to find them."""
-    family = asker_family(request)
-    if family is None:
+    household = household_of(request)
+    if household is None:
         text = paragraphs(
             faq_text(request, "ask_pendamping_contact", "not_linked"), link_hint_for(request)
         )
         return Reply(text, intent="ask_pendamping_contact", topic_key="not_linked")
     return Reply(
-        _pendamping_text(request.tr, family.kelompok),
+        _pendamping_text(request.tr, household.kelompok),
         topic_buttons(request.tr, ("request_human",)),
         intent="ask_pendamping_contact",
         topic_key="linked",
@@ -144,13 +80,13 @@ def _pendamping_text(tr: Translator, kelompok: Kelompok) -> str:
 def answer_update_family_data(request: Request) -> Reply:
     """How to report a change (birth, school, pengurus, wrong data, move) and to whom."""
     topic = _change_topic(request)
-    family = asker_family(request)
-    if family is None:
+    household = household_of(request)
+    if household is None:
         text = paragraphs(faq_text(request, "update_family_data", topic), link_hint_for(request))
         return Reply(text, intent="update_family_data", topic_key=topic)
     report_to = request.tr._(
         "Sampaikan laporannya ke pendamping Bapak/Ibu, {pendamping}.",
-        pendamping=pendamping_contact(request.tr, family.kelompok.pendamping),
+        pendamping=pendamping_contact(request.tr, household.pendamping),
     )
     return Reply(
         paragraphs(faq_text(request, "update_family_data", topic), report_to),
@@ -170,11 +106,11 @@ def _change_topic(request: Request) -> str:
 @answers("request_human")
 def answer_request_human(request: Request) -> Reply:
     """Linked: hand the question over to the family's pendamping; otherwise say how to link."""
-    family = asker_family(request)
-    if family is None:
+    household = household_of(request)
+    if household is None:
         text = paragraphs(faq_text(request, "request_human", "not_linked"), link_hint_for(request))
         return Reply(text, intent="request_human", topic_key="not_linked")
-    pendamping = family.kelompok.pendamping
+    pendamping = household.pendamping
     return Reply(
         faq_text(request, "request_human", pendamping_name=pendamping.name),
         intent="request_human",

@@ -6,14 +6,8 @@ import re
 from collections.abc import Mapping, Sequence
 
 from actions.base import Reply, Request
-from actions.content import faq_text, pick_topic
-from actions.family import (
-    asker_family,
-    family_components,
-    link_hint_for,
-    paragraphs,
-    pendamping_contact,
-)
+from actions.content import faq_text, link_hint_for, paragraphs, pick_topic
+from actions.household import Household, household_of, pendamping_contact
 from actions.registry import answers
 from pkh.i18n import Translator
 from programme.models import Family, FamilyStatus, GraduationType, MemberComponent
@@ -69,29 +63,30 @@ def answer_graduation(request: Request) -> Reply:
     """The FAQ on the topic asked; for a linked KPM also where their own family stands."""
     topic = pick_topic(request.parse.text, _GRADUATION_KEYWORDS) or "general"
     general = faq_text(request, "ask_graduation", topic)
-    family = asker_family(request)
+    household = household_of(request)
     if topic not in _PERSONAL_TOPICS:
         text = general
-    elif family is None:
+    elif household is None:
         text = paragraphs(general, link_hint_for(request))
     else:
-        text = paragraphs(general, _family_standing(request, family))
+        text = paragraphs(general, _family_standing(request, household))
     return Reply(text, intent="ask_graduation", topic_key=topic)
 
 
-def _family_standing(request: Request, family: Family) -> str:
+def _family_standing(request: Request, household: Household) -> str:
     """Whether the family is still in PKH and which of its components end on their own."""
     tr = request.tr
+    family = household.family
     if family.status is FamilyStatus.GRADUATED:
         return _graduated_text(tr, family)
-    pendamping = pendamping_contact(tr, family.kelompok.pendamping)
+    pendamping = pendamping_contact(tr, household.pendamping)
     if family.status is FamilyStatus.REMOVED:
         return tr._(
             "Menurut data kami, keluarga Bapak/Ibu sudah tidak terdaftar di PKH. Kalau menurut "
             "Bapak/Ibu ini keliru, tanyakan ke pendamping, {pendamping}.",
             pendamping=pendamping,
         )
-    components = family_components(request.session, family_id=family.id)
+    components = household.member_components
     suspended = (
         tr._(
             "Menurut data kami, bantuan keluarga Bapak/Ibu sedang ditangguhkan; tanyakan "

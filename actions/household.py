@@ -27,6 +27,7 @@ from programme.models import (
     FamilyMember,
     FamilyStatus,
     Kelompok,
+    MemberComponent,
     PaymentStage,
     PaymentWindow,
     Pendamping,
@@ -78,6 +79,18 @@ class Household:
         """Every component code of every member (a code repeats for two children in SD)."""
         return [c.component_code for member in self.members for c in member.components]
 
+    @property
+    def member_components(self) -> list[MemberComponent]:
+        """The family's components in KK order, each with its member and component row.
+
+        A member's components come in the components' own order (`Component.sort_order`).
+        """
+        return [
+            c
+            for member in self.members
+            for c in sorted(member.components, key=lambda c: c.component.sort_order)
+        ]
+
     def today(self, now: datetime) -> date:
         """The date it is now in the family's own time zone."""
         return now.astimezone(ZoneInfo(self.time_zone)).date()
@@ -92,10 +105,11 @@ def household_of(request: Request) -> Household | None:
 
 def load_household(session: Session, *, family_id: int) -> Household | None:
     """The household of one family, members and their components loaded in the same trip."""
+    components = selectinload(Family.members).selectinload(FamilyMember.components)
     family = session.scalars(
         select(Family)
         .where(Family.id == family_id)
-        .options(selectinload(Family.members).selectinload(FamilyMember.components))
+        .options(components.joinedload(MemberComponent.component))
     ).first()
     if family is None:
         return None
@@ -230,6 +244,13 @@ def family_status_label(tr: Translator, status: FamilyStatus) -> str:
         FamilyStatus.REMOVED: tr._("tidak lagi terdaftar"),
     }
     return labels[status]
+
+
+def pendamping_contact(tr: Translator, pendamping: Pendamping) -> str:
+    """The pendamping's name, with the phone number when we have one."""
+    if pendamping.phone:
+        return tr._("{name} ({phone})", name=pendamping.name, phone=pendamping.phone)
+    return pendamping.name
 
 
 def pendamping_line(tr: Translator, household: Household) -> str:

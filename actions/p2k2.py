@@ -10,20 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from actions.base import Reply, Request
-from actions.content import faq_text, pick_topic, topic_buttons
-from actions.family import (
-    asker_family,
-    family_components,
-    link_hint_for,
-    paragraphs,
-    pendamping_contact,
-)
+from actions.content import faq_text, link_hint_for, paragraphs, pick_topic, topic_buttons
+from actions.household import Household, household_of, pendamping_contact
 from actions.registry import answers
 from pkh.i18n import Translator
 from programme.models import (
     Component,
     ComponentGroup,
-    Family,
     MeetingStatus,
     MemberComponent,
     P2K2Meeting,
@@ -137,15 +130,15 @@ def next_meeting(session: Session, *, kelompok_id: int, after: datetime) -> P2K2
 def answer_obligations(request: Request) -> Reply:
     """The obligations on the topic asked; for a linked KPM, the ones of their own components."""
     topic = _obligation_topic(request)
-    family = asker_family(request)
-    if family is None:
+    household = household_of(request)
+    if household is None:
         hint = link_hint_for(request) if topic in ("general", "health", "school") else ""
         text = paragraphs(faq_text(request, "ask_obligations", topic), hint)
     elif topic == "general":
-        text = _family_obligations(request, family)
+        text = _family_obligations(request, household)
     else:
         text = paragraphs(
-            faq_text(request, "ask_obligations", topic), _who_must(request, family, topic)
+            faq_text(request, "ask_obligations", topic), _who_must(request, household, topic)
         )
     return Reply(text, intent="ask_obligations", topic_key=topic)
 
@@ -162,9 +155,9 @@ def _obligation_topic(request: Request) -> str:
     return _GROUP_TOPICS.get(component.group, "general")
 
 
-def _family_obligations(request: Request, family: Family) -> str:
+def _family_obligations(request: Request, household: Household) -> str:
     """The obligations that apply to the family's components, then P2K2 and the sanctions."""
-    components = family_components(request.session, family_id=family.id)
+    components = household.member_components
     if not components:
         none_recorded = request.tr._(
             "Menurut data kami, belum ada komponen yang tercatat untuk keluarga Bapak/Ibu; "
@@ -201,13 +194,12 @@ def _holders(tr: Translator, components: Sequence[MemberComponent], group: Compo
     return format_list(list(names), locale=tr.locale) if names else ""
 
 
-def _who_must(request: Request, family: Family, topic: str) -> str:
+def _who_must(request: Request, household: Household, topic: str) -> str:
     """Which members of the family the health or school obligations apply to."""
     group = _TOPIC_GROUPS.get(topic)
     if group is None:
         return ""
-    components = family_components(request.session, family_id=family.id)
-    names = _holders(request.tr, components, group)
+    names = _holders(request.tr, household.member_components, group)
     if names:
         return request.tr._("Di keluarga Bapak/Ibu, ini berlaku untuk {names}.", names=names)
     return request.tr._(
@@ -297,13 +289,13 @@ def _is_uncertain(module: P2K2Module) -> bool:
 @answers("ask_p2k2_schedule")
 def answer_p2k2_schedule(request: Request) -> Reply:
     """Linked: the kelompok's next meeting, in its own time zone; else what P2K2 is and linking."""
-    family = asker_family(request)
-    if family is None:
+    household = household_of(request)
+    if household is None:
         text = paragraphs(
             faq_text(request, "ask_p2k2_schedule", "not_linked"), link_hint_for(request)
         )
         return Reply(text, intent="ask_p2k2_schedule", topic_key="not_linked")
-    kelompok = family.kelompok
+    kelompok = household.kelompok
     meeting = next_meeting(request.session, kelompok_id=kelompok.id, after=request.now)
     if meeting is None:
         text = request.tr._(
