@@ -12,7 +12,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from actions.base import Reply, Request
-from actions.content import faq_text, link_hint, pick_topic, topic_buttons
+from actions.content import faq_text, link_hint_for, paragraphs, pick_topic, topic_buttons
 from actions.household import (
     FamilyBenefit,
     Household,
@@ -278,7 +278,7 @@ def answer_payment_schedule(request: Request) -> Reply:
     else:
         if not topic:
             parts.append(general_schedule(request))
-        parts.append(link_hint(request.tr))
+        parts.append(link_hint_for(request))
     buttons = topic_buttons(request.tr, [STATUS, AMOUNT])
     return Reply("\n\n".join(p for p in parts if p), buttons, intent=SCHEDULE, topic_key=topic)
 
@@ -418,7 +418,7 @@ def answer_benefit_amount(request: Request) -> Reply:
     else:
         parts = [general_amounts_text(request, benefit_year)]
     if household is None:
-        parts.append(link_hint(request.tr))
+        parts.append(link_hint_for(request))
     buttons = topic_buttons(request.tr, [SCHEDULE, STATUS])
     return Reply("\n\n".join(p for p in parts if p), buttons, intent=AMOUNT, topic_key=topic)
 
@@ -627,7 +627,7 @@ def answer_payment_status(request: Request) -> Reply:
     household = household_of(request)
     if household is None:
         topic = pick_topic(request.parse.text, STATUS_KEYWORDS) or "general"
-        text = "\n\n".join([faq_text(request, STATUS, topic), link_hint(request.tr)])
+        text = paragraphs(faq_text(request, STATUS, topic), link_hint_for(request))
         return Reply(text, topic_buttons(request.tr, [SCHEDULE]), intent=STATUS, topic_key=topic)
     parts = per_stage(
         request, household, lambda stage: stage_status_text(request, household, stage)

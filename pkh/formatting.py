@@ -10,7 +10,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time, get_month_names
-from babel.numbers import format_currency
+from babel.numbers import format_decimal
 
 DEFAULT_LOCALE = "id_ID"
 
@@ -23,10 +23,8 @@ TIME_ZONE_ABBREVIATIONS = {
 
 
 def rupiah(amount: Decimal | int, locale: str = DEFAULT_LOCALE) -> str:
-    """`Rp1.500.000`: whole rupiah, no decimals, no space."""
-    return format_currency(
-        Decimal(amount), "IDR", locale=locale, format="¤#,##0", currency_digits=False
-    )
+    """`Rp1.500.000`: whole rupiah, no decimals, no space ("Rp1,500,000" in English, not "IDR")."""
+    return format_decimal(Decimal(amount), format="Rp#,##0", locale=locale)
 
 
 def long_date(day: date, locale: str = DEFAULT_LOCALE) -> str:
