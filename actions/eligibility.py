@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from actions.base import Reply, Request
 from actions.content import faq_text, pick_topic, topic_buttons
 from actions.household import Household, family_status_label, household_of
@@ -47,25 +49,31 @@ REGISTRATION_KEYWORDS = {
 @answers(RECIPIENT_CHECK)
 def answer_recipient_check(request: Request) -> Reply:
     """How to check at cekbansos (site, app, or what "not found" means); a linked KPM's standing."""
-    topic = pick_topic(request.parse.text, RECIPIENT_CHECK_KEYWORDS) or "general"
-    household = household_of(request)
-    parts = [faq_text(request, RECIPIENT_CHECK, topic)]
-    if household is not None:
-        parts.append(own_standing(request, household))
-    buttons = topic_buttons(request.tr, [REGISTRATION, "ask_payment_status"])
-    return Reply("\n\n".join(parts), buttons, intent=RECIPIENT_CHECK, topic_key=topic)
+    return faq_with_standing(
+        request, RECIPIENT_CHECK, RECIPIENT_CHECK_KEYWORDS, [REGISTRATION, "ask_payment_status"]
+    )
 
 
 @answers(REGISTRATION)
 def answer_registration(request: Request) -> Reply:
     """No open registration: how to be proposed, or who is eligible; a linked KPM's standing."""
-    topic = pick_topic(request.parse.text, REGISTRATION_KEYWORDS) or "general"
+    return faq_with_standing(
+        request, REGISTRATION, REGISTRATION_KEYWORDS, [RECIPIENT_CHECK, "ask_benefit_amount"]
+    )
+
+
+def faq_with_standing(
+    request: Request, intent: str, keywords: Mapping[str, tuple[str, ...]], related: list[str]
+) -> Reply:
+    """The FAQ topic the text asks about, then, for a linked KPM, where their family stands."""
+    topic = pick_topic(request.parse.text, keywords) or "general"
     household = household_of(request)
-    parts = [faq_text(request, REGISTRATION, topic)]
+    parts = [faq_text(request, intent, topic)]
     if household is not None:
         parts.append(own_standing(request, household))
-    buttons = topic_buttons(request.tr, [RECIPIENT_CHECK, "ask_benefit_amount"])
-    return Reply("\n\n".join(parts), buttons, intent=REGISTRATION, topic_key=topic)
+    return Reply(
+        "\n\n".join(parts), topic_buttons(request.tr, related), intent=intent, topic_key=topic
+    )
 
 
 def own_standing(request: Request, household: Household) -> str:
