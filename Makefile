@@ -51,8 +51,8 @@ i18n: $(VENV)/.installed ## extract messages, update locale/{id,en} catalogs, co
 	$(VENV)/bin/python -m pkh.i18n fill-source-language
 	$(VENV)/bin/pybabel compile -d locale --statistics
 
-run: venvs catalogs ## set up on first use, then chat (terminal without TELEGRAM_BOT_TOKEN, Telegram with it)
-	$(PKH) run
+run: venvs catalogs ## set up on first use, then chat (terminal: `make run AS=kpm-wita` as a demo user)
+	$(PKH) run $(if $(AS),--as $(AS))
 
 test: venvs catalogs lint ## lint, then the whole test suite (trains the model first if needed)
 	$(PKH) nlu train

@@ -30,16 +30,16 @@ def ensure_secret_key(say: Say) -> None:
 
 
 def ensure_database(say: Say) -> None:
-    """Bring the schema up to date; seed reference data and the demo roster into an empty one."""
+    """Bring the schema and reference data up to date; seed the demo roster into an empty one."""
     settings = get_settings()
     migrate.upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
     try:
         with make_session_factory(engine).begin() as session:
+            seed_reference(session)  # an idempotent upsert: picks up edits to data/programme/
             if session.scalar(select(func.count()).select_from(Family)):
                 return
-            say("• Mengisi database demo (data program + keluarga contoh)…")
-            seed_reference(session)
+            say("• Mengisi database demo (keluarga contoh)…")
             key = settings.secret_key
             assert key is not None  # ensure_secret_key ran first
             seed_demo(session, secret_key=key.get_secret_value())
