@@ -769,3 +769,27 @@ class AuditLog(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
     actor_user: Mapped[TelegramUser | None] = relationship()
+
+
+# --- the bot's own bookkeeping -----------------------------------------------------------------
+
+
+class ProcessedUpdate(Base):
+    """A Telegram update_id already handled: a re-delivered update is skipped, also after restarts."""
+
+    __tablename__ = "processed_update"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    processed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class LinkAttempt(Base):
+    """One try to link a Telegram account by NIK + date of birth (for the lock-out)."""
+
+    __tablename__ = "link_attempt"
+    __table_args__ = (Index("ix_link_attempt_user_at", "telegram_user_id", "attempted_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger)
+    succeeded: Mapped[bool]
+    attempted_at: Mapped[datetime] = mapped_column(default=utcnow)

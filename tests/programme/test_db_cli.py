@@ -9,6 +9,7 @@ import typer
 from typer.testing import CliRunner
 
 from pkh.settings import get_settings
+from programme import migrate
 from programme.cli import db_app
 
 
@@ -31,7 +32,7 @@ def run(*args: str) -> str:
 
 def test_upgrade_seed_current_and_downgrade(cli_env: str) -> None:
     assert "no schema yet" in run("current")
-    assert "is at revision 0001" in run("upgrade")
+    assert f"is at revision {migrate.head()}" in run("upgrade")
     assert "(latest)" in run("current")
 
     first = run("seed", "--demo")
