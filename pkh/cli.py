@@ -7,6 +7,7 @@ import logging
 
 import typer
 
+from bot.cli import bot_app, invite_app
 from nlu.cli import nlu_app
 from programme.cli import db_app
 from programme.nik import NikRedactingFilter
@@ -21,6 +22,8 @@ bench_app = typer.Typer(
 )
 
 app.add_typer(db_app, name="db")
+app.add_typer(bot_app, name="bot")
+app.add_typer(invite_app, name="invite")
 app.add_typer(nlu_app, name="nlu")
 app.add_typer(bench_app, name="bench")
 
@@ -68,16 +71,22 @@ def chat(
 def run(
     as_: str = typer.Option(None, "--as", help="For the terminal chat: a demo user handle."),
 ) -> None:
-    """First use: set up database and model; then the bot (token set) or the terminal chat."""
+    """First use: set up database and model; then the Telegram bot (token set) or terminal chat."""
     from pkh import firstrun
     from pkh.settings import get_settings
 
     firstrun.ensure_secret_key(typer.echo)
     firstrun.ensure_database(typer.echo)
     firstrun.ensure_model(typer.echo)
-    if get_settings().telegram_bot_token is not None:
-        typer.echo("The Telegram bot is not part of this version yet; starting the terminal chat.")
-    chat(as_=as_)
+    settings = get_settings()
+    if settings.telegram_bot_token is None:
+        chat(as_=as_)
+        return
+    from bot.cli import run_bot
+    from nlu.server import nlu_server
+
+    with nlu_server(settings.nlu_url, port=settings.nlu_port):
+        run_bot(webhook=None, listen="127.0.0.1", port=8443)
 
 
 @bench_app.command("nlu")

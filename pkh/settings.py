@@ -37,8 +37,12 @@ class Settings(BaseSettings):
         default="https://api.telegram.org/bot", validation_alias="TELEGRAM_API_BASE_URL"
     )
     secret_key: SecretStr | None = Field(default=None, validation_alias="PKH_SECRET_KEY")
+    # Webhook mode only: Telegram sends it in X-Telegram-Bot-Api-Secret-Token with every update.
+    telegram_webhook_secret: SecretStr | None = Field(
+        default=None, validation_alias="TELEGRAM_WEBHOOK_SECRET"
+    )
 
-    @field_validator("telegram_bot_token", "secret_key")
+    @field_validator("telegram_bot_token", "secret_key", "telegram_webhook_secret")
     @classmethod
     def _refuse_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and value.get_secret_value().strip().lower() in _PLACEHOLDER_SECRETS:

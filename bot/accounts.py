@@ -1,0 +1,201 @@
+"""Telegram accounts: who is writing, linking them to a family, what we store, deleting it.
+
+Plain functions of a database session (the caller owns the transaction), used by the handlers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from programme.invites import hash_invite_code
+from programme.models import (
+    AnswerRating,
+    AuditLog,
+    InviteCode,
+    LinkAttempt,
+    ProcessedUpdate,
+    TelegramUser,
+    UnansweredQuery,
+    UserRole,
+)
+from programme.nik import InvalidNikError, normalize_nik
+from programme.queries import find_member_by_nik
+
+MAX_LINK_ATTEMPTS = 5  # wrong NIK/date-of-birth tries within LOCKOUT before the account is locked
+LOCKOUT = timedelta(hours=24)
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    """What Telegram tells us about the person writing."""
+
+    telegram_user_id: int
+    chat_id: int
+    first_name: str | None
+    username: str | None
+    language_code: str | None
+
+
+def upsert_user(session: Session, sender: Sender) -> TelegramUser:
+    """The TelegramUser row for this person, created on first contact, names kept current."""
+    user = session.scalars(
+        select(TelegramUser).where(TelegramUser.telegram_user_id == sender.telegram_user_id)
+    ).one_or_none()
+    if user is None:
+        user = TelegramUser(
+            telegram_user_id=sender.telegram_user_id,
+            chat_id=sender.chat_id,
+            role=UserRole.KPM,
+            language="en" if (sender.language_code or "").startswith("en") else "id",
+        )
+        session.add(user)
+    user.chat_id = sender.chat_id
+    user.first_name = sender.first_name
+    user.username = sender.username
+    user.is_unreachable = False  # they wrote to us: the chat works again
+    session.flush()
+    return user
+
+
+def mark_unreachable(sessions: sessionmaker[Session], chat_id: int) -> None:
+    """Telegram answered 403 for this chat: no more reminders or broadcasts to it."""
+    with sessions.begin() as session:
+        for user in session.scalars(select(TelegramUser).where(TelegramUser.chat_id == chat_id)):
+            user.is_unreachable = True
+
+
+def first_time(session: Session, update_id: int) -> bool:
+    """Record an update id; False when it was already processed (Telegram re-delivered it)."""
+    try:
+        with session.begin_nested():
+            session.add(ProcessedUpdate(update_id=update_id))
+    except IntegrityError:
+        return False
+    return True
+
+
+class LinkResult(StrEnum):
+    LINKED = "linked"
+    ALREADY_LINKED = "already_linked"
+    INVALID = "invalid"
+    LOCKED = "locked"
+    NOT_A_KPM = "not_a_kpm"
+
+
+def link_with_invite(
+    session: Session, user: TelegramUser, *, code: str, secret_key: str, now: datetime
+) -> LinkResult:
+    """Use a one-time invite code from the pendamping to link the account to its family."""
+    if user.role is not UserRole.KPM:
+        return LinkResult.NOT_A_KPM
+    invite = session.scalars(
+        select(InviteCode).where(InviteCode.code_hash == hash_invite_code(code, secret_key))
+    ).one_or_none()
+    if invite is None or invite.used_at is not None or invite.expires_at <= now:
+        return LinkResult.INVALID
+    if user.family_id == invite.family_id:
+        return LinkResult.ALREADY_LINKED
+    invite.used_at, invite.used_by_user_id = now, user.id
+    _link(session, user, family_id=invite.family_id, how="invite", now=now)
+    return LinkResult.LINKED
+
+
+def link_with_nik(
+    session: Session,
+    user: TelegramUser,
+    *,
+    nik: str,
+    birth_date: date,
+    secret_key: str,
+    now: datetime,
+) -> LinkResult:
+    """Link by the pengurus' NIK and date of birth; locked after repeated failures."""
+    if user.role is not UserRole.KPM:
+        return LinkResult.NOT_A_KPM
+    if failed_attempts(session, user, now=now) >= MAX_LINK_ATTEMPTS:
+        return LinkResult.LOCKED
+    try:
+        member = find_member_by_nik(session, nik=normalize_nik(nik), secret_key=secret_key)
+    except InvalidNikError:
+        member = None
+    matches = member is not None and member.is_pengurus and member.birth_date == birth_date
+    session.add(
+        LinkAttempt(telegram_user_id=user.telegram_user_id, succeeded=matches, attempted_at=now)
+    )
+    if not matches or member is None:
+        return LinkResult.INVALID
+    _link(session, user, family_id=member.family_id, how="nik", now=now)
+    return LinkResult.LINKED
+
+
+def failed_attempts(session: Session, user: TelegramUser, *, now: datetime) -> int:
+    """Wrong NIK/date-of-birth tries in the lock-out window."""
+    count = session.scalar(
+        select(func.count())
+        .select_from(LinkAttempt)
+        .where(
+            LinkAttempt.telegram_user_id == user.telegram_user_id,
+            LinkAttempt.succeeded.is_(False),
+            LinkAttempt.attempted_at > now - LOCKOUT,
+        )
+    )
+    return int(count or 0)
+
+
+def _link(session: Session, user: TelegramUser, *, family_id: int, how: str, now: datetime) -> None:
+    user.family_id, user.linked_at = family_id, now
+    session.add(
+        AuditLog(
+            actor_user_id=user.id,
+            actor=f"telegram:{user.telegram_user_id}",
+            action="link_account",
+            target_type="family",
+            target_id=str(family_id),
+            details={"how": how},
+        )
+    )
+
+
+def stored_data(session: Session, user: TelegramUser) -> dict[str, object]:
+    """What the bot stores about this person (for /dataku)."""
+    questions = session.scalar(
+        select(func.count()).select_from(UnansweredQuery).where(UnansweredQuery.user_id == user.id)
+    )
+    ratings = session.scalar(
+        select(func.count()).select_from(AnswerRating).where(AnswerRating.user_id == user.id)
+    )
+    return {
+        "telegram_user_id": user.telegram_user_id,
+        "first_name": user.first_name,
+        "username": user.username,
+        "role": user.role.value,
+        "family": user.family.pkh_id if user.family else None,
+        "linked_at": user.linked_at,
+        "reminders_enabled": user.reminders_enabled,
+        "language": user.language,
+        "questions_kept": int(questions or 0),
+        "ratings": int(ratings or 0),
+    }
+
+
+def delete_user_data(session: Session, user: TelegramUser) -> None:
+    """Forget this Telegram account: its questions, ratings, link attempts and the account row.
+
+    The family's programme record is not the user's to delete (it belongs to the programme);
+    only the link to it goes.
+    """
+    session.execute(delete(UnansweredQuery).where(UnansweredQuery.user_id == user.id))
+    session.execute(delete(AnswerRating).where(AnswerRating.user_id == user.id))
+    session.execute(
+        delete(LinkAttempt).where(LinkAttempt.telegram_user_id == user.telegram_user_id)
+    )
+    session.add(
+        AuditLog(actor=f"telegram:{user.telegram_user_id}", action="delete_own_data", details={})
+    )
+    session.delete(user)

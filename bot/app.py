@@ -1,0 +1,110 @@
+"""The Telegram bot's composition root: settings in, an Application with every handler out."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot import accounts, handlers
+from bot.callbacks import CallbackSigner
+from bot.handlers import BotServices
+from bot.sender import TelegramSender
+from nlu.client import NLUClient
+from pkh.assistant import Assistant
+from pkh.settings import Settings
+from programme.db import make_engine, make_session_factory
+
+log = logging.getLogger(__name__)
+
+KPM_COMMANDS = [
+    BotCommand("start", "Mulai dan lihat menu"),
+    BotCommand("bantuan", "Apa saja yang bisa ditanyakan"),
+    BotCommand("dataku", "Data saya yang disimpan"),
+    BotCommand("berhenti", "Berhenti menerima pengingat"),
+    BotCommand("mulai", "Menerima pengingat lagi"),
+    BotCommand("hapus", "Hapus data Telegram saya"),
+]
+STAFF_COMMANDS = ("kelompok", "undangan", "jadwal", "siaran")
+
+
+def build_application(settings: Settings) -> Application:  # type: ignore[type-arg]
+    """The bot, wired to the NLU server, the database and the one sender."""
+    token, key = settings.telegram_bot_token, settings.secret_key
+    if token is None or key is None:
+        raise ValueError("TELEGRAM_BOT_TOKEN and PKH_SECRET_KEY must be set to run the bot")
+    engine = make_engine(settings.database_url)
+    sessions = make_session_factory(engine)
+    nlu = NLUClient(settings.nlu_url, timeout=settings.nlu_timeout_seconds)
+
+    async def mark_unreachable(chat_id: int) -> None:
+        """403 from Telegram: the user blocked the bot or the chat is gone; stop sending there."""
+        await asyncio.to_thread(accounts.mark_unreachable, sessions, chat_id)
+
+    sender = TelegramSender(on_unreachable=mark_unreachable)
+
+    async def post_init(application: Application) -> None:  # type: ignore[type-arg]
+        me = await application.bot.get_me()
+        application.bot_data["services"] = BotServices(
+            assistant=Assistant(nlu=nlu, sessions=sessions),
+            sessions=sessions,
+            signer=CallbackSigner(key.get_secret_value()),
+            secret_key=key.get_secret_value(),
+            sender=sender,
+            bot_username=me.username or "",
+        )
+        await application.bot.set_my_commands(KPM_COMMANDS, scope=BotCommandScopeAllPrivateChats())
+        log.info("bot @%s ready", me.username)
+
+    async def post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+        await nlu.aclose()
+        engine.dispose()
+
+    application = (
+        ApplicationBuilder()
+        .token(token.get_secret_value())
+        .base_url(settings.telegram_api_base_url)
+        .rate_limiter(sender)
+        .concurrent_updates(64)
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    add_handlers(application)
+    return application
+
+
+def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
+    """Every handler, in one place. Order matters: the first matching handler in a group wins."""
+    # Group -1 runs first for every update: drop updates Telegram re-delivers.
+    application.add_handler(TypeHandler(Update, handlers.skip_repeated_update), group=-1)
+    # Commands for everyone.
+    application.add_handler(CommandHandler("start", handlers.start))
+    application.add_handler(CommandHandler(["bantuan", "help", "menu"], handlers.show_help))
+    application.add_handler(CommandHandler("berhenti", handlers.stop_reminders))
+    application.add_handler(CommandHandler("mulai", handlers.resume_reminders))
+    application.add_handler(CommandHandler("dataku", handlers.show_my_data))
+    application.add_handler(CommandHandler("hapus", handlers.ask_to_delete))
+    # Pendamping/admin commands: refused politely (and logged) for KPM.
+    application.add_handler(CommandHandler(list(STAFF_COMMANDS), handlers.refuse_staff_command))
+    # Buttons.
+    application.add_handler(CallbackQueryHandler(handlers.answer_button))
+    # Edited messages are not answered again.
+    application.add_handler(MessageHandler(filters.UpdateType.EDITED, handlers.answer_edited))
+    # Free text: the questions.
+    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, handlers.answer_text))
+    # Unknown commands are questions too ("/kapan cair" is still a question).
+    application.add_handler(MessageHandler(filters.COMMAND, handlers.show_help))
+    # Everything else a person can send (stickers, photos, voice, locations, documents…).
+    application.add_handler(MessageHandler(filters.ALL, handlers.answer_other))
+    application.add_error_handler(handlers.on_error)

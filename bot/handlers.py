@@ -1,0 +1,458 @@
+"""Telegram handlers: read the update, call one function, reply. No SQL and no formatting here."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatType
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from actions import Asker, Reply
+from bot import accounts
+from bot.callbacks import CallbackSigner
+from bot.replies import chunks, keyboard
+from bot.sender import TelegramSender
+from nlu.client import ParseResult
+from pkh.assistant import Assistant, record_unanswered
+from pkh.i18n import Translator, translator
+from programme.models import AnswerRating, TelegramUser, UnansweredReason, UserRole
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+MAX_QUESTION = 1000  # longer texts are cut before the NLU: nobody asks a question that long
+
+
+@dataclass
+class BotServices:
+    """What the handlers share, opened in post_init and closed in post_shutdown."""
+
+    assistant: Assistant
+    sessions: sessionmaker[Session]
+    signer: CallbackSigner
+    secret_key: str
+    sender: TelegramSender
+    bot_username: str = ""
+
+
+def services(context: ContextTypes.DEFAULT_TYPE) -> BotServices:
+    found: BotServices = context.bot_data["services"]
+    return found
+
+
+async def in_session(context: ContextTypes.DEFAULT_TYPE, work: Callable[[Session], T]) -> T:
+    """Run `work` in a worker thread inside one transaction."""
+
+    def run() -> T:
+        with services(context).sessions.begin() as session:
+            return work(session)
+
+    return await asyncio.to_thread(run)
+
+
+async def current_asker(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Asker:
+    """The Asker for the person behind this update (created on first contact)."""
+    user, chat = update.effective_user, update.effective_chat
+    assert user is not None and chat is not None  # only called for updates from a person
+    sender = accounts.Sender(user.id, chat.id, user.first_name, user.username, user.language_code)
+    services(context).sender.mark_reachable(chat.id)  # they wrote to us: the chat works again
+    return await in_session(
+        context, lambda session: Asker.from_user(accounts.upsert_user(session, sender))
+    )
+
+
+async def send_reply(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply, asker: Asker
+) -> None:
+    """Send a Reply: text in as many messages as needed, the keyboard under the last one."""
+    message = update.effective_message
+    if message is None:
+        return
+    tr = translator(asker.language)
+    markup = keyboard(reply, services(context).signer, tr, rate=reply.unanswered is None)
+    parts = chunks(reply.text)
+    for number, part in enumerate(parts, 1):
+        sent = await message.reply_text(part, reply_markup=markup if number == len(parts) else None)
+    if context.chat_data is not None:  # kept so that a 👎 can record the question it rates
+        context.chat_data.setdefault("questions", {})[sent.message_id] = message.text or ""
+
+
+# --- ordering guard -------------------------------------------------------------------------
+
+
+async def skip_repeated_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Handle each update_id once, also across restarts (Telegram re-delivers after a crash)."""
+    if not await in_session(context, lambda s: accounts.first_time(s, update.update_id)):
+        log.info("skipping update %s: already processed", update.update_id)
+        raise ApplicationHandlerStop
+
+
+# --- commands -------------------------------------------------------------------------------
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/start greets with the menu; /start <code> links the account with an invite code."""
+    asker = await current_asker(update, context)
+    if context.args:
+        await link_with_code(update, context, context.args[0], asker)
+        return
+    await send_reply(
+        update, context, await services(context).assistant.reply_to_topic("greet", asker), asker
+    )
+
+
+async def link_with_code(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, code: str, asker: Asker
+) -> None:
+    """Link by a one-time invite code from the pendamping."""
+    svc, tr = services(context), translator(asker.language)
+
+    def link(session: Session) -> accounts.LinkResult:
+        user = session.get(TelegramUser, asker.user_id)
+        assert user is not None
+        return accounts.link_with_invite(
+            session, user, code=code[:64], secret_key=svc.secret_key, now=datetime.now(UTC)
+        )
+
+    result = await in_session(context, link)
+    await reply_text(update, link_message(tr, result))
+    if result is accounts.LinkResult.LINKED:
+        greeting = await svc.assistant.reply_to_topic("greet", await current_asker(update, context))
+        await send_reply(update, context, greeting, asker)
+
+
+def link_message(tr: Translator, result: accounts.LinkResult) -> str:
+    """What to say after a linking attempt."""
+    messages = {
+        accounts.LinkResult.LINKED: tr._(
+            "Akun Telegram Bapak/Ibu sudah terhubung dengan data keluarga. Sekarang jawaban saya "
+            "bisa sesuai data keluarga Bapak/Ibu."
+        ),
+        accounts.LinkResult.ALREADY_LINKED: tr._("Akun ini sudah terhubung dengan keluarga itu."),
+        accounts.LinkResult.INVALID: tr._(
+            "Maaf, kode atau data itu tidak cocok, sudah dipakai, atau sudah kedaluwarsa. Minta "
+            "kode baru ke pendamping, atau ketik /hubungkan untuk memakai NIK dan tanggal lahir."
+        ),
+        accounts.LinkResult.LOCKED: tr._(
+            "Terlalu banyak percobaan yang salah. Demi keamanan, coba lagi besok atau minta kode "
+            "undangan ke pendamping."
+        ),
+        accounts.LinkResult.NOT_A_KPM: tr._(
+            "Akun ini terdaftar sebagai petugas, jadi tidak dihubungkan ke data keluarga."
+        ),
+    }
+    return messages[result]
+
+
+async def show_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/bantuan: what the bot can do, with the topic menu."""
+    asker = await current_asker(update, context)
+    await send_reply(
+        update, context, await services(context).assistant.reply_to_topic("ask_help", asker), asker
+    )
+
+
+async def stop_reminders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/berhenti: no more reminders or broadcasts."""
+    await set_reminders(update, context, enabled=False)
+
+
+async def resume_reminders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/mulai: reminders and broadcasts again."""
+    await set_reminders(update, context, enabled=True)
+
+
+async def set_reminders(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, *, enabled: bool
+) -> None:
+    asker = await current_asker(update, context)
+
+    def save(session: Session) -> None:
+        user = session.get(TelegramUser, asker.user_id)
+        assert user is not None
+        user.reminders_enabled = enabled
+
+    await in_session(context, save)
+    tr = translator(asker.language)
+    text = (
+        tr._("Baik, pengingat dan pengumuman akan saya kirim lagi. Ketik /berhenti untuk berhenti.")
+        if enabled
+        else tr._(
+            "Baik, saya tidak akan mengirim pengingat dan pengumuman lagi. Ketik /mulai kalau "
+            "ingin menerimanya lagi. Bapak/Ibu tetap bisa bertanya kapan saja."
+        )
+    )
+    await reply_text(update, text)
+
+
+async def show_my_data(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/dataku: everything the bot stores about this person."""
+    asker = await current_asker(update, context)
+
+    def read(session: Session) -> dict[str, object]:
+        user = session.get(TelegramUser, asker.user_id)
+        assert user is not None
+        return accounts.stored_data(session, user)
+
+    data, tr = await in_session(context, read), translator(asker.language)
+    linked = data["family"] or tr._("belum terhubung")
+    await reply_text(
+        update,
+        tr._(
+            "Data Bapak/Ibu yang disimpan asisten ini:\n"
+            "• ID Telegram: {telegram_user_id}\n"
+            "• Nama Telegram: {first_name}\n"
+            "• Peran: {role}\n"
+            "• Keluarga PKH yang terhubung: {family}\n"
+            "• Pengingat: {reminders}\n"
+            "• Pertanyaan yang disimpan untuk perbaikan: {questions}\n"
+            "• Penilaian jawaban: {ratings}\n\n"
+            "Data program (anggota keluarga, komponen, penyaluran) dikelola Kementerian Sosial, "
+            "bukan oleh asisten ini. Ketik /hapus untuk menghapus data Telegram Bapak/Ibu.",
+            telegram_user_id=data["telegram_user_id"],
+            first_name=data["first_name"] or "-",
+            role=data["role"],
+            family=linked,
+            reminders=tr._("aktif") if data["reminders_enabled"] else tr._("mati"),
+            questions=data["questions_kept"],
+            ratings=data["ratings"],
+        ),
+    )
+
+
+async def ask_to_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/hapus: ask for confirmation before deleting."""
+    asker = await current_asker(update, context)
+    tr, signer = translator(asker.language), services(context).signer
+    buttons = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(tr._("Ya, hapus"), callback_data=signer.sign("del", "yes")),
+                InlineKeyboardButton(tr._("Batal"), callback_data=signer.sign("del", "no")),
+            ]
+        ]
+    )
+    message = update.effective_message
+    if message is not None:
+        await message.reply_text(
+            tr._(
+                "Yakin ingin menghapus data Telegram Bapak/Ibu di asisten ini? Tautan ke data "
+                "keluarga, pertanyaan yang disimpan, dan penilaian akan dihapus."
+            ),
+            reply_markup=buttons,
+        )
+
+
+async def refuse_staff_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A pendamping/admin command from someone without that role: a polite no, logged."""
+    asker = await current_asker(update, context)
+    message = update.effective_message
+    if asker.role is UserRole.KPM:
+        log.info("user %s tried staff command %s", asker.user_id, message.text if message else "")
+        await reply_text(
+            update,
+            translator(asker.language)._(
+                "Maaf, perintah itu khusus untuk pendamping. Ketik /bantuan untuk melihat yang "
+                "bisa saya bantu."
+            ),
+        )
+        return
+    await reply_text(
+        update,
+        translator(asker.language)._("Fitur pendamping ini sedang disiapkan dan belum tersedia."),
+    )
+
+
+# --- messages -------------------------------------------------------------------------------
+
+
+async def answer_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A free-text question: NLU, action, reply (in groups only when the bot is addressed)."""
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    text: str | None = message.text
+    if message.chat.type != ChatType.PRIVATE:
+        text = addressed_text(message, services(context).bot_username)
+    if not text:
+        return
+    asker = await current_asker(update, context)
+    reply = await services(context).assistant.reply_to_text(text[:MAX_QUESTION], asker)
+    await send_reply(update, context, reply, asker)
+
+
+def addressed_text(message: Message, bot_username: str) -> str | None:
+    """The question in a group message, or None when the message is not for the bot."""
+    text = message.text or ""
+    mention = f"@{bot_username}".lower()
+    replying_to_bot = bool(
+        message.reply_to_message
+        and message.reply_to_message.from_user
+        and message.reply_to_message.from_user.username
+        and message.reply_to_message.from_user.username.lower() == bot_username.lower()
+    )
+    if mention in text.lower():
+        start = text.lower().index(mention)
+        return (text[:start] + text[start + len(mention) :]).strip()
+    return text if replying_to_bot else None
+
+
+async def answer_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stickers, photos, voice, locations, documents…: say kindly that only text is read."""
+    message = update.effective_message
+    if message is None or message.chat.type != ChatType.PRIVATE:
+        return
+    asker = await current_asker(update, context)
+    tr = translator(asker.language)
+    await reply_text(
+        update,
+        tr._(
+            "Maaf, saya baru bisa membaca pesan teks. Silakan ketik pertanyaan Bapak/Ibu, "
+            'misalnya: "kapan PKH tahap 4 cair?", atau ketik /bantuan untuk melihat menu.'
+        ),
+    )
+
+
+async def answer_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An edited message is not answered again; say so once."""
+    message = update.edited_message
+    if message is None or message.chat.type != ChatType.PRIVATE:
+        return
+    asker = await current_asker(update, context)
+    await message.reply_text(
+        translator(asker.language)._(
+            "Pesan yang diubah tidak saya jawab ulang. Kalau ada pertanyaan baru, silakan kirim "
+            "sebagai pesan baru."
+        )
+    )
+
+
+async def reply_text(update: Update, text: str) -> None:
+    message = update.effective_message
+    if message is not None:
+        await message.reply_text(text)
+
+
+# --- buttons --------------------------------------------------------------------------------
+
+
+async def answer_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A tapped button: a topic, a rating or the delete confirmation (signed, else refused)."""
+    query = update.callback_query
+    if query is None:
+        return
+    svc = services(context)
+    asker = await current_asker(update, context)
+    tr = translator(asker.language)
+    callback = svc.signer.verify(query.data)
+    if callback is None:
+        await query.answer(tr._("Tombol ini sudah tidak berlaku. Silakan ketik pertanyaan lagi."))
+        return
+    await query.answer()
+    if callback.kind == "ask":
+        await send_reply(
+            update, context, await svc.assistant.reply_to_topic(callback.value, asker), asker
+        )
+    elif callback.kind in ("up", "down"):
+        await rate_answer(
+            update, context, asker, intent=callback.value, helpful=callback.kind == "up"
+        )
+    elif callback.kind == "del":
+        await confirm_delete(update, context, asker, confirmed=callback.value == "yes")
+
+
+async def rate_answer(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, asker: Asker, *, intent: str, helpful: bool
+) -> None:
+    """Record 👍/👎 once per answer; a 👎 puts the question in the admins' inbox."""
+    query = update.callback_query
+    assert query is not None and query.message is not None
+    message_id = query.message.message_id
+    question = (context.chat_data or {}).get("questions", {}).get(message_id, "")
+
+    def save(session: Session) -> bool:
+        exists = session.scalar(
+            select(AnswerRating.id).where(
+                AnswerRating.user_id == asker.user_id, AnswerRating.message_id == message_id
+            )
+        )
+        if exists:
+            return False
+        session.add(
+            AnswerRating(
+                user_id=asker.user_id,
+                message_id=message_id,
+                intent=intent,
+                question_text=question or None,
+                is_helpful=helpful,
+            )
+        )
+        if not helpful:
+            parse = ParseResult(question or f"[{intent}]", intent, 0.0, (), ())
+            record_unanswered(
+                session, parse=parse, asker=asker, reason=UnansweredReason.NEGATIVE_RATING
+            )
+        return True
+
+    recorded = await in_session(context, save)
+    tr = translator(asker.language)
+    if not recorded:
+        await reply_text(update, tr._("Penilaian untuk jawaban ini sudah tercatat. Terima kasih."))
+    elif helpful:
+        await reply_text(update, tr._("Terima kasih atas penilaiannya!"))
+    else:
+        await reply_text(
+            update,
+            tr._(
+                "Terima kasih, masukan ini kami catat supaya jawaban saya lebih baik. Kalau perlu, "
+                'ketik "hubungi pendamping" untuk bertanya langsung ke pendamping.'
+            ),
+        )
+
+
+async def confirm_delete(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, asker: Asker, *, confirmed: bool
+) -> None:
+    """Delete the account's data after "Ya, hapus", or leave everything as it was."""
+    tr = translator(asker.language)
+    if not confirmed:
+        await reply_text(update, tr._("Baik, tidak ada yang dihapus."))
+        return
+
+    def erase(session: Session) -> None:
+        user = session.get(TelegramUser, asker.user_id)
+        if user is not None:
+            accounts.delete_user_data(session, user)
+
+    await in_session(context, erase)
+    if context.chat_data is not None:
+        context.chat_data.clear()
+    await reply_text(
+        update,
+        tr._(
+            "Data Telegram Bapak/Ibu di asisten ini sudah dihapus. Kalau mengirim pesan lagi, "
+            "saya akan mulai dari awal."
+        ),
+    )
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the error (no personal data) and tell the user something went wrong."""
+    log.error("error while handling an update", exc_info=context.error)
+    if isinstance(update, Update) and update.effective_message is not None:
+        try:
+            await update.effective_message.reply_text(
+                Translator()._("Maaf, terjadi gangguan. Silakan coba lagi sebentar lagi.")
+            )
+        except Exception:
+            log.warning("could not tell the user about the error")
