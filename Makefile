@@ -10,7 +10,7 @@ PKH := $(VENV)/bin/pkh
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint fmt train eval nlu-serve nlu-validate bench-nlu lock rasa-lock venvs clean i18n catalogs
+.PHONY: help run test lint fmt train eval nlu-serve nlu-validate bench-nlu bench-bot lock rasa-lock venvs clean i18n catalogs
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -81,6 +81,9 @@ nlu-serve: venvs ## serve the latest model on 127.0.0.1:$NLU_PORT (default 5005)
 
 bench-nlu: venvs ## parse latency p50/p99 over the HTTP API, sequential and 8 concurrent
 	$(PKH) bench nlu
+
+bench-bot: venvs catalogs ## reply latency: 200 users, 20 msg/s for 60 s (emulator + NLU + DB)
+	$(PKH) bench bot
 
 lock: ## re-resolve the application lock file from pyproject.toml
 	uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock

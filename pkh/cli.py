@@ -101,3 +101,31 @@ def bench_nlu(
     with nlu_server(url) as served:
         rows = asyncio.run(run_benchmark(served, messages=messages))
     typer.echo(render_table(rows))
+
+
+@bench_app.command("bot")
+def bench_bot(
+    users: int = typer.Option(200, min=1, help="Simulated users."),
+    rate: float = typer.Option(20.0, min=0.1, help="Messages per second, all users together."),
+    seconds: float = typer.Option(60.0, min=1, help="How long to send."),
+    database_url: str = typer.Option(None, help="Database to use (default: a fresh SQLite file)."),
+) -> None:
+    """Reply latency p50/p95/p99 under load: emulator + real NLU server + database."""
+    from bot.bench import prepare_database, run_bot_benchmark
+    from nlu.server import nlu_server
+    from pkh.settings import get_settings
+
+    settings = get_settings()
+    url = prepare_database(database_url)
+    with nlu_server(settings.nlu_url, port=settings.nlu_port) as served:
+        result = asyncio.run(
+            run_bot_benchmark(
+                nlu_url=served,
+                database_url=url,
+                secret_key="benchmark-key-not-a-secret",  # noqa: S106 - throwaway database
+                users=users,
+                rate=rate,
+                seconds=seconds,
+            )
+        )
+    typer.echo(result.table())

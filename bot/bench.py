@@ -1,0 +1,142 @@
+"""`make bench-bot`: reply latency under load, through the emulator, the NLU server and a database.
+
+Simulated users send real questions (the NLU held-out set) at a steady rate; latency is measured
+from the moment the update is handed to the emulator (so it includes Telegram-side delivery by
+long polling) to the moment the emulator receives the bot's reply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import statistics
+import tempfile
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.app import build_application
+from bot.emulator import BotApiEmulator
+from nlu.trainingdata import load_examples
+from pkh.settings import PROJECT_ROOT, Settings
+from programme import migrate
+from programme.db import make_engine, make_session_factory
+from programme.seed import seed_reference
+
+TOKEN = "123456:BENCHMARK"  # noqa: S105 - a fake token for the local emulator
+FIRST_USER = 880_000_001
+
+
+@dataclass(frozen=True)
+class BotBenchResult:
+    sent: int
+    answered: int
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    max_ms: float
+    errors: int
+    seconds: float
+
+    def table(self) -> str:
+        return "\n".join(
+            [
+                "| messages | answered | p50 ms | p95 ms | p99 ms | max ms | errors | seconds |",
+                "|---:|---:|---:|---:|---:|---:|---:|---:|",
+                f"| {self.sent} | {self.answered} | {self.p50_ms:.1f} | {self.p95_ms:.1f} | "
+                f"{self.p99_ms:.1f} | {self.max_ms:.1f} | {self.errors} | {self.seconds:.0f} |",
+            ]
+        )
+
+
+def prepare_database(url: str | None) -> str:
+    """A migrated database with the reference data (a fresh SQLite file unless given)."""
+    if url is None:
+        url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='pkh-bench-')) / 'bench.sqlite3'}"
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    with make_session_factory(engine).begin() as session:
+        seed_reference(session)
+    engine.dispose()
+    return url
+
+
+async def run_bot_benchmark(
+    *, nlu_url: str, database_url: str, secret_key: str, users: int, rate: float, seconds: float
+) -> BotBenchResult:
+    """Drive the bot with `rate` messages/s from `users` users for `seconds`; measure replies."""
+    logging.getLogger("bot").setLevel(logging.WARNING)
+    texts = itertools.cycle(
+        e.text for e in load_examples(PROJECT_ROOT / "tests" / "nlu" / "heldout")
+    )
+    async with BotApiEmulator(TOKEN) as emulator:
+        values = {  # by their environment names, as a deployment would set them
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_BASE_URL": emulator.base_url,
+            "DATABASE_URL": database_url,
+            "NLU_URL": nlu_url,
+            "PKH_SECRET_KEY": secret_key,
+        }
+        settings = Settings.model_validate(values)
+        application = build_application(settings)
+        await application.initialize()
+        assert application.post_init is not None and application.updater is not None
+        await application.post_init(application)
+        await application.start()
+        await application.updater.start_polling(poll_interval=0.0, timeout=1)
+        try:
+            asked = await _send_load(emulator, texts, users=users, rate=rate, seconds=seconds)
+            await asyncio.sleep(3)  # let the last replies arrive
+        finally:
+            await application.updater.stop()
+            await application.stop()
+            await application.shutdown()
+            if application.post_shutdown is not None:
+                await application.post_shutdown(application)
+        return _measure(asked, emulator, seconds)
+
+
+async def _send_load(
+    emulator: BotApiEmulator,
+    texts: itertools.cycle[str],
+    *,
+    users: int,
+    rate: float,
+    seconds: float,
+) -> dict[int, deque[float]]:
+    """Inject messages at a steady rate, round-robin over the users; when each was sent."""
+    asked: dict[int, deque[float]] = defaultdict(deque)
+    interval, started = 1 / rate, time.monotonic()
+    for number in itertools.count():
+        due = started + number * interval
+        if due - started >= seconds:
+            break
+        await asyncio.sleep(max(0.0, due - time.monotonic()))
+        user = FIRST_USER + number % users
+        asked[user].append(time.monotonic())
+        emulator.user_sends(user, next(texts), first_name="Bench")
+    return asked
+
+
+def _measure(
+    asked: dict[int, deque[float]], emulator: BotApiEmulator, seconds: float
+) -> BotBenchResult:
+    latencies: list[float] = []
+    replies: dict[int, list[float]] = defaultdict(list)
+    for message in emulator.sent:
+        replies[message.chat_id].append(message.received_at)
+    for user, sent_times in asked.items():
+        # Each question gets one reply; match them in order (a user asks every users/rate s).
+        for question_at, reply_at in zip(sent_times, sorted(replies[user]), strict=False):
+            latencies.append((reply_at - question_at) * 1000)
+    total = sum(len(times) for times in asked.values())
+    errors = (total - len(latencies)) + sum(
+        count for status, count in emulator.status_counts.items() if status != 200
+    )
+    cuts = statistics.quantiles(latencies, n=100, method="inclusive") if latencies else [0.0] * 99
+    return BotBenchResult(
+        total, len(latencies), cuts[49], cuts[94], cuts[98], max(latencies, default=0.0),
+        errors, seconds,
+    )  # fmt: skip
