@@ -19,6 +19,7 @@ from telegram.ext import (
 from bot import accounts, handlers
 from bot.callbacks import CallbackSigner
 from bot.handlers import BotServices
+from bot.linking import linking_conversation
 from bot.sender import TelegramSender
 from nlu.client import NLUClient
 from pkh.assistant import Assistant
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 KPM_COMMANDS = [
     BotCommand("start", "Mulai dan lihat menu"),
     BotCommand("bantuan", "Apa saja yang bisa ditanyakan"),
+    BotCommand("hubungkan", "Hubungkan akun dengan NIK dan tanggal lahir"),
     BotCommand("dataku", "Data saya yang disimpan"),
     BotCommand("berhenti", "Berhenti menerima pengingat"),
     BotCommand("mulai", "Menerima pengingat lagi"),
@@ -88,6 +90,9 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
     """Every handler, in one place. Order matters: the first matching handler in a group wins."""
     # Group -1 runs first for every update: drop updates Telegram re-delivers.
     application.add_handler(TypeHandler(Update, handlers.skip_repeated_update), group=-1)
+    # Linking by NIK + date of birth: a conversation that takes the next two texts, so it comes
+    # before the free-text handler (and keeps the NIK away from the NLU).
+    application.add_handler(linking_conversation())
     # Commands for everyone.
     application.add_handler(CommandHandler("start", handlers.start))
     application.add_handler(CommandHandler(["bantuan", "help", "menu"], handlers.show_help))

@@ -357,3 +357,34 @@ async def test_a_user_who_blocked_the_bot_is_marked_unreachable(
     finally:
         engine.dispose()
         emulator.unblock_chat(user)
+
+
+async def test_linking_by_nik_and_birth_date_keeps_the_nik_out_of_the_chat(
+    bot: Application,  # type: ignore[type-arg]
+    emulator: BotApiEmulator,
+) -> None:
+    user = 777_000_010
+    chat = Chat(emulator, user)
+    assert "NIK pengurus" in await chat.say("/hubungkan")
+    before = chat.count()
+    nik_message = emulator.user_sends(user, "9999 5315 0000 2001")
+    assert "tanggal lahir" in ((await chat.expect(before))[-1].text or "")
+    deleted = await emulator.wait_for_calls("deleteMessage")
+    assert any(int(c["message_id"]) == nik_message["message"]["message_id"] for c in deleted)
+    assert "belum terbaca" in await chat.say("kemarin sore")
+    assert "sudah terhubung" in await chat.say("14-03-1991")
+    assert all("9999531500002001" not in (m.text or "") for m in emulator.sent)
+
+
+async def test_wrong_nik_tries_lock_the_linking_out(
+    bot: Application,  # type: ignore[type-arg]
+    emulator: BotApiEmulator,
+) -> None:
+    chat = Chat(emulator, 777_000_011)
+    for _ in range(5):
+        await chat.say("/hubungkan")
+        await chat.say("9999531500002001")
+        assert "tidak cocok" in await chat.say("01-01-1990")
+    await chat.say("/hubungkan")
+    await chat.say("9999531500002001")
+    assert "Terlalu banyak" in await chat.say("14-03-1991")
