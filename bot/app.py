@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
+from telegram import BotCommandScopeAllPrivateChats, Update
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -18,7 +18,8 @@ from telegram.ext import (
 
 from bot import accounts, handlers
 from bot.callbacks import CallbackSigner
-from bot.handlers import BotServices
+from bot.commands import KPM_COMMANDS, STAFF_COMMANDS
+from bot.context import BotServices
 from bot.linking import linking_conversation
 from bot.sender import TelegramSender
 from nlu.client import NLUClient
@@ -27,17 +28,6 @@ from pkh.settings import Settings
 from programme.db import make_engine, make_session_factory
 
 log = logging.getLogger(__name__)
-
-KPM_COMMANDS = [
-    BotCommand("start", "Mulai dan lihat menu"),
-    BotCommand("bantuan", "Apa saja yang bisa ditanyakan"),
-    BotCommand("hubungkan", "Hubungkan akun dengan NIK dan tanggal lahir"),
-    BotCommand("dataku", "Data saya yang disimpan"),
-    BotCommand("berhenti", "Berhenti menerima pengingat"),
-    BotCommand("mulai", "Menerima pengingat lagi"),
-    BotCommand("hapus", "Hapus data Telegram saya"),
-]
-STAFF_COMMANDS = ("kelompok", "undangan", "jadwal", "siaran")
 
 
 def build_application(settings: Settings) -> Application:  # type: ignore[type-arg]
@@ -65,7 +55,9 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
             sender=sender,
             bot_username=me.username or "",
         )
-        await application.bot.set_my_commands(KPM_COMMANDS, scope=BotCommandScopeAllPrivateChats())
+        await application.bot.set_my_commands(
+            list(KPM_COMMANDS), scope=BotCommandScopeAllPrivateChats()
+        )
         log.info("bot @%s ready", me.username)
 
     async def post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
@@ -101,7 +93,9 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("dataku", handlers.show_my_data))
     application.add_handler(CommandHandler("hapus", handlers.ask_to_delete))
     # Pendamping/admin commands: refused politely (and logged) for KPM.
-    application.add_handler(CommandHandler(list(STAFF_COMMANDS), handlers.refuse_staff_command))
+    application.add_handler(
+        CommandHandler([c.command for c in STAFF_COMMANDS], handlers.refuse_staff_command)
+    )
     # Buttons.
     application.add_handler(CallbackQueryHandler(handlers.answer_button))
     # Edited messages are not answered again.

@@ -2,70 +2,30 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from actions import Asker, Reply
 from bot import accounts
-from bot.callbacks import CallbackSigner
+from bot.commands import show_commands_for
+from bot.context import current_asker, in_session, reply_text, services
+from bot.handoff import deliver_reply, forward_to_pendamping, start_reply
 from bot.replies import chunks, keyboard
-from bot.sender import TelegramSender
 from nlu.client import ParseResult
-from pkh.assistant import Assistant, record_unanswered
+from pkh.assistant import record_unanswered
 from pkh.i18n import Translator, translator
 from programme.models import AnswerRating, TelegramUser, UnansweredReason, UserRole
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_QUESTION = 1000  # longer texts are cut before the NLU: nobody asks a question that long
-
-
-@dataclass
-class BotServices:
-    """What the handlers share, opened in post_init and closed in post_shutdown."""
-
-    assistant: Assistant
-    sessions: sessionmaker[Session]
-    signer: CallbackSigner
-    secret_key: str
-    sender: TelegramSender
-    bot_username: str = ""
-
-
-def services(context: ContextTypes.DEFAULT_TYPE) -> BotServices:
-    found: BotServices = context.bot_data["services"]
-    return found
-
-
-async def in_session(context: ContextTypes.DEFAULT_TYPE, work: Callable[[Session], T]) -> T:
-    """Run `work` in a worker thread inside one transaction."""
-
-    def run() -> T:
-        with services(context).sessions.begin() as session:
-            return work(session)
-
-    return await asyncio.to_thread(run)
-
-
-async def current_asker(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Asker:
-    """The Asker for the person behind this update (created on first contact)."""
-    user, chat = update.effective_user, update.effective_chat
-    assert user is not None and chat is not None  # only called for updates from a person
-    sender = accounts.Sender(user.id, chat.id, user.first_name, user.username, user.language_code)
-    services(context).sender.mark_reachable(chat.id)  # they wrote to us: the chat works again
-    return await in_session(
-        context, lambda session: Asker.from_user(accounts.upsert_user(session, sender))
-    )
 
 
 async def send_reply(
@@ -82,6 +42,10 @@ async def send_reply(
         sent = await message.reply_text(part, reply_markup=markup if number == len(parts) else None)
     if context.chat_data is not None:  # kept so that a 👎 can record the question it rates
         context.chat_data.setdefault("questions", {})[sent.message_id] = message.text or ""
+        if reply.intent not in ("request_human", None) and message.text:
+            context.chat_data["last_question"] = message.text  # what a handoff forwards
+    if reply.handoff_pendamping_id is not None:
+        await forward_to_pendamping(update, context, asker, reply.handoff_pendamping_id)
 
 
 # --- ordering guard -------------------------------------------------------------------------
@@ -103,6 +67,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if context.args:
         await link_with_code(update, context, context.args[0], asker)
         return
+    if update.effective_chat is not None:
+        await show_commands_for(context.bot, chat_id=update.effective_chat.id, role=asker.role)
     await send_reply(
         update, context, await services(context).assistant.reply_to_topic("greet", asker), asker
     )
@@ -284,6 +250,8 @@ async def answer_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if not text:
         return
     asker = await current_asker(update, context)
+    if await deliver_reply(update, context, asker):
+        return
     reply = await services(context).assistant.reply_to_text(text[:MAX_QUESTION], asker)
     await send_reply(update, context, reply, asker)
 
@@ -334,12 +302,6 @@ async def answer_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     )
 
 
-async def reply_text(update: Update, text: str) -> None:
-    message = update.effective_message
-    if message is not None:
-        await message.reply_text(text)
-
-
 # --- buttons --------------------------------------------------------------------------------
 
 
@@ -366,6 +328,8 @@ async def answer_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         )
     elif callback.kind == "del":
         await confirm_delete(update, context, asker, confirmed=callback.value == "yes")
+    elif callback.kind == "reply":
+        await start_reply(update, context, asker, callback.value)
 
 
 async def rate_answer(

@@ -23,7 +23,8 @@ from telegram.ext import (
 )
 
 from bot import accounts
-from bot.handlers import current_asker, in_session, link_message, reply_text, services
+from bot.context import current_asker, in_session, reply_text, services
+from bot.handlers import link_message
 from pkh.i18n import translator
 from programme.models import TelegramUser
 

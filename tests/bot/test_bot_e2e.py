@@ -388,3 +388,69 @@ async def test_wrong_nik_tries_lock_the_linking_out(
     await chat.say("/hubungkan")
     await chat.say("9999531500002001")
     assert "Terlalu banyak" in await chat.say("14-03-1991")
+
+
+async def test_request_human_reaches_the_pendamping_and_the_answer_comes_back(
+    bot: Application,  # type: ignore[type-arg]
+    emulator: BotApiEmulator,
+) -> None:
+    kpm, pendamping = demo_handles()["kpm-wita"], demo_handles()["pendamping"]
+    kpm_chat, pendamping_chat = Chat(emulator, kpm), Chat(emulator, pendamping)
+    await kpm_chat.say("kenapa bantuan tahap 4 saya gagal")
+    before = pendamping_chat.count()
+    await kpm_chat.say("saya mau bicara sama pendamping")
+    (forwarded,) = await pendamping_chat.expect(before)
+    assert "kenapa bantuan tahap 4 saya gagal" in (forwarded.text or "")
+    reply_button = (forwarded.reply_markup or {})["inline_keyboard"][0][0]
+    before = pendamping_chat.count()
+    emulator.user_taps(pendamping, forwarded, reply_button["callback_data"])
+    await pendamping_chat.expect(before)
+    before = kpm_chat.count()
+    confirmation = await pendamping_chat.say("Ibu, besok datang ke BRI bawa KTP dan KKS ya.")
+    assert "terkirim" in confirmation
+    (answer,) = await kpm_chat.expect(before)
+    assert "Maria Fatima Hamur" in (answer.text or "") and "bawa KTP" in (answer.text or "")
+
+
+async def test_a_kpm_cannot_use_the_pendamping_reply_button(
+    bot: Application,  # type: ignore[type-arg]
+    emulator: BotApiEmulator,
+) -> None:
+    kpm = demo_handles()["kpm-wib"]
+    chat = Chat(emulator, kpm)
+    before = chat.count()
+    emulator.user_sends(kpm, "halo")
+    (greeting,) = await chat.expect(before)
+    signer_key = "test-secret-key-not-for-production"
+    from bot.callbacks import CallbackSigner
+
+    forged_but_signed = CallbackSigner(signer_key).sign("reply", str(demo_handles()["kpm-wita"]))
+    tap = {
+        "callback_query": {
+            "id": "kpm-reply",
+            "from": {"id": kpm, "is_bot": False, "first_name": "Siti"},
+            "chat_instance": "1",
+            "data": forged_but_signed,
+            "message": {
+                "message_id": greeting.message_id,
+                "date": 0,
+                "chat": {"id": kpm, "type": "private"},
+                "text": greeting.text,
+            },
+        }
+    }
+    before = chat.count()
+    emulator.inject_raw(tap)
+    assert "khusus untuk pendamping" in ((await chat.expect(before))[-1].text or "")
+
+
+async def test_each_role_sees_its_own_commands(
+    bot: Application,  # type: ignore[type-arg]
+    emulator: BotApiEmulator,
+) -> None:
+    kpm_menu = [c["command"] for c in emulator.commands["all_private_chats"]]
+    assert "dataku" in kpm_menu and "siaran" not in kpm_menu
+    pendamping = demo_handles()["pendamping"]
+    await Chat(emulator, pendamping).say("/start")
+    staff_menu = [c["command"] for c in emulator.commands[f"chat:{pendamping}"]]
+    assert "siaran" in staff_menu and "jadwal" in staff_menu

@@ -1,0 +1,139 @@
+"""request_human: a KPM's question goes to their pendamping, whose answer goes back to the KPM.
+
+No table is needed: the pendamping's "Balas" button carries the KPM's chat id, signed, and the
+pendamping's next text message is the answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from actions import Asker
+from bot.context import in_session, reply_text, services
+from pkh.i18n import translator
+from programme.models import Family, Pendamping, TelegramUser, UserRole
+
+REPLYING_TO = "replying_to"
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """Where a question goes and what the pendamping is told about the asker."""
+
+    pendamping_name: str
+    pendamping_phone: str | None
+    pendamping_chats: tuple[int, ...]
+    asker_name: str
+    family: str
+
+
+def find_handoff(session: Session, *, pendamping_id: int, asker: Asker) -> Handoff | None:
+    """The pendamping's reachable Telegram chats and a description of the asker."""
+    pendamping = session.get(Pendamping, pendamping_id)
+    if pendamping is None:
+        return None
+    chats = session.scalars(
+        select(TelegramUser.chat_id).where(
+            TelegramUser.role == UserRole.PENDAMPING,
+            TelegramUser.pendamping_id == pendamping_id,
+            TelegramUser.is_unreachable.is_(False),
+        )
+    ).all()
+    family = session.get(Family, asker.family_id) if asker.family_id else None
+    return Handoff(
+        pendamping.name,
+        pendamping.phone,
+        tuple(chats),
+        asker.first_name or "-",
+        family.pkh_id if family else "-",
+    )
+
+
+async def forward_to_pendamping(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, asker: Asker, pendamping_id: int
+) -> None:
+    """Send the KPM's latest question to their pendamping, with a signed "Balas" button."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    handoff = await in_session(
+        context, lambda s: find_handoff(s, pendamping_id=pendamping_id, asker=asker)
+    )
+    if handoff is None:
+        return
+    question = (context.chat_data or {}).get("last_question") or "-"
+    delivered = 0
+    for pendamping_chat in handoff.pendamping_chats:
+        tr = translator("id")
+        button = InlineKeyboardButton(
+            tr._("Balas"), callback_data=services(context).signer.sign("reply", str(chat.id))
+        )
+        try:
+            await context.bot.send_message(
+                pendamping_chat,
+                tr._(
+                    "Pertanyaan dari {name} (keluarga {family}):\n\n{question}\n\nTekan Balas "
+                    "untuk menjawab; jawaban Anda saya kirim ke KPM ini.",
+                    name=handoff.asker_name,
+                    family=handoff.family,
+                    question=question,
+                ),
+                reply_markup=InlineKeyboardMarkup([[button]]),
+            )
+            delivered += 1
+        except TelegramError:
+            continue
+    if not delivered:
+        tr = translator(asker.language)
+        await reply_text(
+            update,
+            tr._(
+                "Pendamping Bapak/Ibu belum bisa dihubungi lewat asisten ini. Silakan hubungi "
+                "langsung: {name} {phone}.",
+                name=handoff.pendamping_name,
+                phone=handoff.pendamping_phone or "",
+            ),
+        )
+
+
+async def start_reply(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, asker: Asker, kpm_chat: str
+) -> None:
+    """The pendamping tapped "Balas": their next text goes to that KPM."""
+    tr = translator(asker.language)
+    if asker.role is not UserRole.PENDAMPING or context.user_data is None:
+        await reply_text(update, tr._("Tombol ini khusus untuk pendamping."))
+        return
+    context.user_data[REPLYING_TO] = int(kpm_chat)
+    await reply_text(update, tr._("Silakan ketik jawaban Anda. Ketik /batal untuk batal."))
+
+
+async def deliver_reply(update: Update, context: ContextTypes.DEFAULT_TYPE, asker: Asker) -> bool:
+    """If this pendamping is answering a KPM, send the text there; True when it was that."""
+    if asker.role is not UserRole.PENDAMPING or not context.user_data:
+        return False
+    kpm_chat = context.user_data.pop(REPLYING_TO, None)
+    message = update.effective_message
+    if kpm_chat is None or message is None or not message.text:
+        return False
+    name = await in_session(
+        context,
+        lambda s: p.name if (p := s.get(Pendamping, asker.pendamping_id or 0)) else "pendamping",
+    )
+    tr = translator("id")
+    try:
+        await context.bot.send_message(
+            kpm_chat,
+            tr._("Jawaban dari pendamping {name}:\n\n{answer}", name=name, answer=message.text),
+        )
+    except TelegramError:
+        await reply_text(update, translator(asker.language)._("Maaf, jawaban tidak terkirim."))
+        return True
+    await reply_text(update, translator(asker.language)._("Jawaban sudah terkirim ke KPM."))
+    return True
