@@ -775,7 +775,7 @@ class AuditLog(Base):
 
 
 class ProcessedUpdate(Base):
-    """A Telegram update_id already handled: a re-delivered update is skipped, also after restarts."""
+    """An update_id already handled: a re-delivered update is skipped, also after restarts."""
 
     __tablename__ = "processed_update"
 

@@ -490,3 +490,34 @@ async def test_webhook_mode_accepts_telegram_and_refuses_requests_without_the_se
             await application.shutdown()
             assert application.post_shutdown is not None
             await application.post_shutdown(application)
+
+
+async def test_pkh_bot_run_polls_answers_and_stops_cleanly_on_sigterm(
+    bot_database: str, nlu_url: str, secret_key: str
+) -> None:
+    import os
+    import signal
+    import sys
+    from pathlib import Path
+
+    async with BotApiEmulator(TOKEN, first_update_id=800_001) as emulator:
+        env = dict(
+            os.environ,
+            TELEGRAM_BOT_TOKEN=TOKEN,
+            TELEGRAM_API_BASE_URL=emulator.base_url,
+            DATABASE_URL=bot_database,
+            NLU_URL=nlu_url,
+            PKH_SECRET_KEY=secret_key,
+        )
+        process = await asyncio.create_subprocess_exec(
+            str(Path(sys.executable).parent / "pkh"), "bot", "run", env=env,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            await emulator.wait_for_calls("getUpdates", timeout=60)
+            assert "Halo" in await Chat(emulator, 777_000_030).say("halo")
+            process.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(process.wait(), timeout=20) == 0
+        finally:
+            if process.returncode is None:
+                process.kill()
