@@ -21,7 +21,7 @@ from bot.replies import chunks, keyboard
 from nlu.client import ParseResult
 from pkh.assistant import record_unanswered
 from pkh.i18n import Translator, translator
-from programme.models import AnswerRating, TelegramUser, UnansweredReason, UserRole
+from programme.models import AnswerRating, AuditLog, TelegramUser, UnansweredReason, UserRole
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -221,7 +221,19 @@ async def refuse_staff_command(update: Update, context: ContextTypes.DEFAULT_TYP
     asker = await current_asker(update, context)
     message = update.effective_message
     if asker.role is UserRole.KPM:
-        log.info("user %s tried staff command %s", asker.user_id, message.text if message else "")
+        command = (message.text or "").split()[0][:40] if message else ""
+        log.info("user %s tried staff command %s", asker.user_id, command)
+        await in_session(
+            context,
+            lambda session: session.add(
+                AuditLog(
+                    actor_user_id=asker.user_id,
+                    actor=f"telegram:{update.effective_user.id if update.effective_user else 0}",
+                    action="refused_staff_command",
+                    details={"command": command},
+                )
+            ),
+        )
         await reply_text(
             update,
             translator(asker.language)._(

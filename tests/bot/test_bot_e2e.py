@@ -112,6 +112,10 @@ async def test_a_new_kpm_links_with_an_invite_code(
     assert "sudah terhubung" in (linked.text or "")
     assert "Agustina" in (greeting.text or "")
     assert greeting.reply_markup is not None
+    # Answers are now about her own family (Manggarai Barat, WITA, pendamping Maria).
+    assert "Manggarai Barat" in await chat.say("tahap 4 kpn cair ya")
+    assert "WITA" in await chat.say("pertemuan p2k2 kelompok saya kapan")
+    assert "Maria Fatima Hamur" in await chat.say("siapa pendamping saya")
 
 
 async def test_a_linked_kpm_gets_the_facts_of_her_own_family(
@@ -125,6 +129,11 @@ async def test_a_linked_kpm_gets_the_facts_of_her_own_family(
     assert "WITA" in await chat.say("p2k2 kelompok saya kapan")
     assert "Maria Fatima Hamur" in await chat.say("nomor pendamping saya berapa")
     assert "tertelan" in await chat.say("kks saya ketelen atm gmn")
+    assert "171" in await chat.say("ketua kelompok minta potongan 50rb tiap cair, lapor kemana")
+    assert "Rp750.000" in await chat.say("bumil dapet berapa per tahap")
+    assert "graduasi" in (await chat.say("graduasi mandiri itu apa")).lower()
+    assert "cekbansos" in (await chat.say("cara cek bansos pake hp gmn")).lower()
+    assert "Halo, Siti" in await chat.say("assalamualaikum bu")  # her Telegram name
     assert await chat.say("makasih ya min")
 
 
