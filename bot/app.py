@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from telegram import BotCommandScopeAllPrivateChats, Update
 from telegram.ext import (
@@ -107,3 +109,27 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
     # Everything else a person can send (stickers, photos, voice, locations, documents…).
     application.add_handler(MessageHandler(filters.ALL, handlers.answer_other))
     application.add_error_handler(handlers.on_error)
+
+
+@asynccontextmanager
+async def polling_in_this_loop(
+    application: Application,  # type: ignore[type-arg]
+) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    """Run the bot with long polling inside the caller's event loop (tests and benchmarks).
+
+    `run_polling()` owns its event loop and calls post_init/post_shutdown itself; here the caller
+    owns the loop, so they are called by hand.
+    """
+    await application.initialize()
+    assert application.post_init is not None and application.updater is not None
+    await application.post_init(application)
+    await application.start()
+    await application.updater.start_polling(poll_interval=0.0, timeout=1)
+    try:
+        yield application
+    finally:
+        await application.updater.stop()
+        await application.stop()
+        await application.shutdown()
+        if application.post_shutdown is not None:
+            await application.post_shutdown(application)

@@ -17,7 +17,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.app import build_application
+from bot.app import build_application, polling_in_this_loop
 from bot.emulator import BotApiEmulator
 from nlu.trainingdata import load_examples
 from pkh.settings import PROJECT_ROOT, Settings
@@ -80,21 +80,9 @@ async def run_bot_benchmark(
             "PKH_SECRET_KEY": secret_key,
         }
         settings = Settings.model_validate(values)
-        application = build_application(settings)
-        await application.initialize()
-        assert application.post_init is not None and application.updater is not None
-        await application.post_init(application)
-        await application.start()
-        await application.updater.start_polling(poll_interval=0.0, timeout=1)
-        try:
+        async with polling_in_this_loop(build_application(settings)):
             asked = await _send_load(emulator, texts, users=users, rate=rate, seconds=seconds)
             await asyncio.sleep(3)  # let the last replies arrive
-        finally:
-            await application.updater.stop()
-            await application.stop()
-            await application.shutdown()
-            if application.post_shutdown is not None:
-                await application.post_shutdown(application)
         return _measure(asked, emulator, seconds)
 
 

@@ -186,3 +186,16 @@ def nlu_url() -> Iterator[str]:
         yield server.url
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def fresh_seeded_database(database_factory: DatabaseFactory) -> str:
+    """A migrated, seeded database of the module's own, for code under test that commits."""
+    url = database_factory.create()
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    with make_session_factory(engine).begin() as session:
+        seed_reference(session)
+        seed_demo(session, secret_key=TEST_SECRET_KEY)
+    engine.dispose()
+    return url

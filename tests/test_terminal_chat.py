@@ -9,28 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from programme import migrate
-from programme.db import make_engine, make_session_factory
-from programme.demo import seed_demo
-from programme.seed import seed_reference
-from tests.conftest import DatabaseFactory
-
 pytestmark = pytest.mark.integration
 
 PKH = str(Path(sys.executable).parent / "pkh")
 
 
 @pytest.fixture(scope="module")
-def chat_database(database_factory: DatabaseFactory, secret_key: str) -> str:
-    """A fresh database of its own (the chat commits what it records)."""
-    url = database_factory.create()
-    migrate.upgrade(url)
-    engine = make_engine(url)
-    with make_session_factory(engine).begin() as session:
-        seed_reference(session)
-        seed_demo(session, secret_key=secret_key)
-    engine.dispose()
-    return url
+def chat_database(fresh_seeded_database: str) -> str:
+    return fresh_seeded_database
 
 
 def chat_as(handle: str, questions: list[str], *, nlu_url: str, database_url: str, key: str) -> str:

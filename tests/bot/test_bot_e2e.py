@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
 import pytest
 from telegram.ext import Application
 
-from bot.app import build_application
+from bot.app import build_application, polling_in_this_loop
 from bot.emulator import BotApiEmulator, SentMessage
 from pkh.settings import Settings
-from programme import migrate
 from programme.db import make_engine, make_session_factory
-from programme.demo import demo_handles, seed_demo
-from programme.seed import seed_reference
-from tests.conftest import DatabaseFactory
+from programme.demo import demo_handles
 
 pytestmark = pytest.mark.integration
 
@@ -26,15 +23,8 @@ NEW_USER = 777_000_001  # not in the demo roster: links with the demo invite cod
 
 
 @pytest.fixture(scope="module")
-def bot_database(database_factory: DatabaseFactory, secret_key: str) -> str:
-    url = database_factory.create()
-    migrate.upgrade(url)
-    engine = make_engine(url)
-    with make_session_factory(engine).begin() as session:
-        seed_reference(session)
-        seed_demo(session, secret_key=secret_key)
-    engine.dispose()
-    return url
+def bot_database(fresh_seeded_database: str) -> str:
+    return fresh_seeded_database
 
 
 def settings_for(emulator: BotApiEmulator, database_url: str, nlu_url: str, key: str) -> Settings:
@@ -47,23 +37,9 @@ def settings_for(emulator: BotApiEmulator, database_url: str, nlu_url: str, key:
     )
 
 
-@asynccontextmanager
-async def running(settings: Settings) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+def running(settings: Settings) -> AbstractAsyncContextManager[Application]:  # type: ignore[type-arg]
     """The bot, polling the emulator, inside this event loop."""
-    application = build_application(settings)
-    await application.initialize()
-    assert application.post_init is not None and application.post_shutdown is not None
-    await application.post_init(application)  # run_polling() would call it; we drive by hand
-    await application.start()
-    assert application.updater is not None
-    await application.updater.start_polling(poll_interval=0.0, timeout=1)
-    try:
-        yield application
-    finally:
-        await application.updater.stop()
-        await application.stop()
-        await application.shutdown()
-        await application.post_shutdown(application)
+    return polling_in_this_loop(build_application(settings))
 
 
 @dataclass
