@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,7 +24,7 @@ from pkh.i18n import Translator, translator
 from programme.models import AnswerRating, AuditLog, TelegramUser, UnansweredReason, UserRole
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
+MAX_REMEMBERED = 20
 MAX_QUESTION = 1000  # longer texts are cut before the NLU: nobody asks a question that long
 
 
@@ -40,12 +40,23 @@ async def send_reply(
     parts = chunks(reply.text)
     for number, part in enumerate(parts, 1):
         sent = await message.reply_text(part, reply_markup=markup if number == len(parts) else None)
-    if context.chat_data is not None:  # kept so that a 👎 can record the question it rates
-        context.chat_data.setdefault("questions", {})[sent.message_id] = message.text or ""
-        if reply.intent not in ("request_human", None) and message.text:
-            context.chat_data["last_question"] = message.text  # what a handoff forwards
+    question = update.message.text if update.message else None  # not a tapped button's text
+    if context.chat_data is not None and question:
+        remember_question(context.chat_data, sent.message_id, question, reply)
     if reply.handoff_pendamping_id is not None:
         await forward_to_pendamping(update, context, asker, reply.handoff_pendamping_id)
+
+
+def remember_question(
+    chat_data: dict[str, Any], answer_id: int, question: str, reply: Reply
+) -> None:
+    """Keep the question behind an answer, so a 👎 or a handoff can pass it on (last 20)."""
+    questions: dict[int, str] = chat_data.setdefault("questions", {})
+    questions[answer_id] = question
+    for old in list(questions)[:-MAX_REMEMBERED]:
+        del questions[old]
+    if reply.intent not in ("request_human", None):
+        chat_data["last_question"] = question  # what a handoff forwards
 
 
 # --- ordering guard -------------------------------------------------------------------------
