@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import typer
 from sqlalchemy.engine import make_url
 
@@ -90,3 +92,43 @@ def seed(
         raise typer.Exit(1) from error
     finally:
         engine.dispose()
+
+
+stage_app = typer.Typer(help="Payment stages: mark one open and tell the families.")
+
+
+@stage_app.command("open")
+def open_stage_command(
+    year: int = typer.Argument(..., help="Year, e.g. 2026."),
+    stage: int = typer.Argument(..., min=1, max=12, help="Stage number, e.g. 4."),
+    region: str = typer.Option(..., help="Region code (province, kabupaten, kecamatan or desa)."),
+    channel: str = typer.Option(None, help="Channel code (BRI, BNI, POS, …); default: all."),
+    until: datetime = typer.Option(None, formats=["%Y-%m-%d"], help="Last day of the window."),
+) -> None:
+    """Mark a stage as being paid in a region (and channel); linked families there are told once.
+
+    The messages go into the outbox; the running bot's leader sends them (outside quiet hours).
+    """
+    from programme.models import utcnow
+    from programme.stages import open_stage
+
+    engine = make_engine(get_settings().database_url)
+    try:
+        with make_session_factory(engine).begin() as session:
+            opened = open_stage(
+                session,
+                year=year,
+                stage_no=stage,
+                region_code=region,
+                channel_code=channel,
+                now=utcnow(),
+                actor="cli",
+                until=until.date() if until else None,
+            )
+            window = f"{opened.window.starts_on} – {opened.window.ends_on}"
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from error
+    finally:
+        engine.dispose()
+    typer.echo(f"stage {stage}/{year} open in {region} ({channel or 'all channels'}), {window}")
+    typer.echo(f"{opened.notified} families queued to be told (already told ones are skipped)")

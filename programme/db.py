@@ -9,6 +9,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
 
 def make_engine(url: str, *, echo: bool = False, sqlite_foreign_keys: bool = True) -> Engine:
     """An engine for `url`; for SQLite, creates the file's directory and fixes transactions."""
@@ -37,13 +39,20 @@ def _use_real_sqlite_transactions(engine: Engine, *, foreign_keys: bool) -> None
     # savepoints and transactional migrations; SQLAlchemy's documented fix is to emit BEGIN
     # ourselves. Foreign keys are off by default in SQLite and must be enabled per connection
     # (migrations turn them off, as Alembic's batch mode recreates tables).
+    #
+    # BEGIN IMMEDIATE takes the write lock up front. With a plain (deferred) BEGIN, two threads
+    # that both read and then write (the bot's handlers, the outbox drain, the scheduler's job
+    # store) deadlock on the lock upgrade, and SQLite fails one at once with "database is
+    # locked" instead of waiting. Taking it first makes them queue (busy_timeout) instead; on
+    # one machine's SQLite, transactions are short enough for that. PostgreSQL is unaffected.
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -16,17 +16,21 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     CheckConstraint,
+    Column,
     Date,
     DateTime,
     Dialect,
     Float,
     ForeignKey,
     Index,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
+    Table,
     Text,
     TypeDecorator,
+    Unicode,
     UniqueConstraint,
     func,
     text,
@@ -206,6 +210,43 @@ class UnansweredReason(enum.StrEnum):
     OUT_OF_SCOPE = "out_of_scope"
     NEGATIVE_RATING = "negative_rating"
     NLU_DOWN = "nlu_down"
+
+
+class RsvpAnswer(enum.StrEnum):
+    """A member's answer to a P2K2 meeting reminder."""
+
+    HADIR = "hadir"
+    TIDAK_BISA = "tidak_bisa"
+
+
+class BroadcastStatus(enum.StrEnum):
+    """A pendamping's broadcast: waiting for its time, put in the outbox, or cancelled."""
+
+    SCHEDULED = "scheduled"
+    QUEUED = "queued"
+    CANCELLED = "cancelled"
+
+
+class OutboxKind(enum.StrEnum):
+    """What an outgoing bulk message is."""
+
+    REMINDER = "reminder"
+    ROLLUP = "rollup"
+    BROADCAST = "broadcast"
+    STAGE_OPEN = "stage_open"
+    MEETING_CHANGE = "meeting_change"
+
+
+class OutboxState(enum.StrEnum):
+    """queued → sending → sent / failed / blocked; or cancelled / expired before it was sent."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    BLOCKED = "blocked"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
 
 
 def _enum(enum_cls: type[enum.StrEnum], name: str) -> SqlEnum:
@@ -793,3 +834,107 @@ class LinkAttempt(Base):
     telegram_user_id: Mapped[int] = mapped_column(BigInteger)
     succeeded: Mapped[bool]
     attempted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- meetings, broadcasts and the outbox --------------------------------------------------------
+
+
+class MeetingRsvp(Base):
+    """A family's answer (Hadir / Tidak bisa) to a meeting's reminder; the latest answer counts."""
+
+    __tablename__ = "meeting_rsvp"
+    __table_args__ = (UniqueConstraint("meeting_id", "family_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("p2k2_meeting.id", ondelete="CASCADE"))
+    family_id: Mapped[int] = mapped_column(ForeignKey("family.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("telegram_user.id", ondelete="SET NULL"))
+    answer: Mapped[RsvpAnswer] = mapped_column(_enum(RsvpAnswer, "rsvp_answer"))
+    answered_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    meeting: Mapped[P2K2Meeting] = relationship()
+    family: Mapped[Family] = relationship()
+
+
+broadcast_kelompok = Table(
+    "broadcast_kelompok",
+    Base.metadata,
+    Column("broadcast_id", ForeignKey("broadcast.id", ondelete="CASCADE"), primary_key=True),
+    Column("kelompok_id", ForeignKey("kelompok.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Broadcast(Base):
+    """A pendamping's message to one or more of their kelompok, now or at a set time."""
+
+    __tablename__ = "broadcast"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pendamping_id: Mapped[int] = mapped_column(ForeignKey("pendamping.id"), index=True)
+    author_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("telegram_user.id", ondelete="SET NULL")
+    )
+    text: Mapped[str] = mapped_column(Text)
+    urgent: Mapped[bool] = mapped_column(default=False)  # may be sent in quiet hours
+    send_at: Mapped[datetime]
+    status: Mapped[BroadcastStatus] = mapped_column(
+        _enum(BroadcastStatus, "broadcast_status"), default=BroadcastStatus.SCHEDULED
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    cancelled_at: Mapped[datetime | None]
+
+    pendamping: Mapped[Pendamping] = relationship()
+    kelompok: Mapped[list[Kelompok]] = relationship(secondary=broadcast_kelompok)
+
+
+class OutboxMessage(Base):
+    """One bulk message to one chat, written before it is sent and updated after.
+
+    `dedupe_key` says what the message is for ("broadcast:12:user:55"), so enqueueing the same
+    thing twice (a job run twice, a stage opened twice) never makes a second message.
+    """
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (Index("ix_outbox_message_state_priority", "state", "priority", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[OutboxKind] = mapped_column(_enum(OutboxKind, "outbox_kind"))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("telegram_user.id", ondelete="SET NULL"), index=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    # Inline buttons as rows of {"text", "data"}; the data is signed when the message is sent.
+    buttons: Mapped[list[list[dict[str, str]]] | None] = mapped_column(JSON_DOCUMENT)
+    broadcast_id: Mapped[int | None] = mapped_column(
+        ForeignKey("broadcast.id", ondelete="CASCADE"), index=True
+    )
+    meeting_id: Mapped[int | None] = mapped_column(
+        ForeignKey("p2k2_meeting.id", ondelete="CASCADE"), index=True
+    )
+    priority: Mapped[int] = mapped_column(default=0)  # lower goes first: reminders before news
+    urgent: Mapped[bool] = mapped_column(default=False)  # may be sent in quiet hours
+    time_zone: Mapped[TimeZone] = mapped_column(_enum(TimeZone, "outbox_time_zone"))
+    state: Mapped[OutboxState] = mapped_column(
+        _enum(OutboxState, "outbox_state"), default=OutboxState.QUEUED
+    )
+    not_before: Mapped[datetime]
+    expires_at: Mapped[datetime | None]  # a reminder is useless once its meeting has started
+    attempts: Mapped[int] = mapped_column(default=0)
+    telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    sent_at: Mapped[datetime | None]
+
+
+# APScheduler's SQLAlchemyJobStore table, declared here (same columns as APScheduler 3.x makes)
+# so that migrations own it and the schema check sees it; the job store finds it already there.
+apscheduler_jobs = Table(
+    "apscheduler_jobs",
+    Base.metadata,
+    Column("id", Unicode(191), primary_key=True),
+    Column("next_run_time", Float(25), index=True),
+    Column("job_state", LargeBinary, nullable=False),
+)

@@ -1,0 +1,249 @@
+"""Pendamping broadcasts: create (now or later), queue into the outbox, cancel, report, resend.
+
+The bot's /siaran conversation creates a broadcast and a scheduler job; the job calls
+`queue_broadcast`, which writes one outbox row per linked member; the drain sends them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from pkh.i18n import translator
+from programme import outbox
+from programme.models import (
+    AuditLog,
+    Broadcast,
+    BroadcastStatus,
+    Kelompok,
+    OutboxKind,
+    OutboxState,
+)
+from programme.outbox import NewMessage
+from programme.recipients import Member, kelompok_members
+from programme.refusals import Refusal
+from programme.refusals import mark as _
+
+MAX_TEXT = 3500  # Telegram allows 4,096; the header takes some
+# "Now" picked in the conversation is a little in the past by the time it is saved.
+SEND_AT_SLACK = timedelta(minutes=1)
+
+
+class BroadcastError(Refusal):
+    """A request the pendamping must be told about (empty text, not their kelompok, …).
+
+    `error.text(tr)` is the message in the pendamping's language; `str(error)` is Indonesian.
+    """
+
+
+@dataclass(frozen=True)
+class BroadcastView:
+    id: int
+    text: str
+    kelompok_names: list[str]
+    send_at: datetime  # UTC
+    urgent: bool
+    status: BroadcastStatus
+    recipients: int  # linked members now (before queueing) or rows queued (after)
+    counts: Counter[OutboxState]
+
+
+def create_broadcast(
+    session: Session,
+    *,
+    pendamping_id: int,
+    author_user_id: int | None,
+    kelompok_ids: list[int],
+    text: str,
+    send_at: datetime,
+    urgent: bool,
+    now: datetime,
+    actor: str,
+) -> Broadcast:
+    """A new broadcast to some of the pendamping's kelompok (audited)."""
+    wanted = set(kelompok_ids)
+    if not wanted:
+        raise BroadcastError(_("Pilih minimal satu kelompok dulu."))
+    groups = session.scalars(select(Kelompok).where(Kelompok.id.in_(wanted))).all()
+    if len(groups) != len(wanted) or any(g.pendamping_id != pendamping_id for g in groups):
+        raise BroadcastError(_("Ada kelompok yang tidak ada di daftar dampingan Bapak/Ibu."))
+    text = text.strip()
+    if not text:
+        raise BroadcastError(_("Pesannya masih kosong."))
+    if len(text) > MAX_TEXT:
+        raise BroadcastError(
+            _("Pesannya terlalu panjang: {length} huruf, paling banyak {limit}."),
+            length=len(text),
+            limit=MAX_TEXT,
+        )
+    if send_at < now - SEND_AT_SLACK:
+        raise BroadcastError(_("Waktu itu sudah lewat. Pilih waktu yang akan datang."))
+    broadcast = Broadcast(
+        pendamping_id=pendamping_id,
+        author_user_id=author_user_id,
+        text=text,
+        urgent=urgent,
+        send_at=send_at,
+        status=BroadcastStatus.SCHEDULED,
+        created_at=now,
+        kelompok=sorted(groups, key=lambda group: group.id),
+    )
+    session.add(broadcast)
+    session.flush()
+    _audit(
+        session,
+        actor,
+        "broadcast.create",
+        broadcast,
+        now,
+        kelompok_ids=sorted(wanted),
+        send_at=send_at.astimezone(UTC).isoformat(),
+        urgent=urgent,
+        length=len(text),
+    )
+    return broadcast
+
+
+def recipient_count(session: Session, *, kelompok_ids: list[int], urgent: bool) -> int:
+    """How many linked members a broadcast to these kelompok would reach (for the preview)."""
+    return len(_recipients(session, kelompok_ids, urgent=urgent))
+
+
+def _recipients(session: Session, kelompok_ids: list[int], *, urgent: bool) -> list[Member]:
+    # /berhenti stops routine bulk messages; an urgent broadcast still reaches everyone.
+    return kelompok_members(session, kelompok_ids=kelompok_ids, opted_out_too=urgent)
+
+
+def queue_broadcast(session: Session, *, broadcast_id: int, now: datetime) -> int:
+    """Write the broadcast's outbox rows (idempotent); returns how many were added."""
+    broadcast = session.get(
+        Broadcast,
+        broadcast_id,
+        options=[joinedload(Broadcast.pendamping), selectinload(Broadcast.kelompok)],
+    )
+    if broadcast is None or broadcast.status is BroadcastStatus.CANCELLED:
+        return 0
+    members = _recipients(session, [k.id for k in broadcast.kelompok], urgent=broadcast.urgent)
+    messages = [_message(broadcast, member, now) for member in members]
+    broadcast.status = BroadcastStatus.QUEUED
+    return outbox.enqueue(session, messages, now=now)
+
+
+def _message(broadcast: Broadcast, member: Member, now: datetime) -> NewMessage:
+    tr = translator(member.user.language)
+    header = tr._(
+        "📢 Pesan dari pendamping {name} untuk kelompok {kelompok}:",
+        name=broadcast.pendamping.name,
+        kelompok=member.kelompok.name,
+    )
+    return NewMessage(
+        dedupe_key=f"broadcast:{broadcast.id}:user:{member.user.id}",
+        kind=OutboxKind.BROADCAST,
+        chat_id=member.user.chat_id,
+        user_id=member.user.id,
+        text=f"{header}\n\n{broadcast.text}",
+        time_zone=member.time_zone,
+        not_before=max(now, broadcast.send_at),  # queued early ("send now" racing the job)
+        broadcast_id=broadcast.id,
+        urgent=broadcast.urgent,
+        state=member.state,
+    )
+
+
+def cancel_broadcast(
+    session: Session, *, broadcast_id: int, pendamping_id: int, now: datetime, actor: str
+) -> int:
+    """Cancel a pending broadcast; returns how many queued messages were cancelled."""
+    broadcast = _own_broadcast(session, broadcast_id, pendamping_id)
+    if broadcast.status is BroadcastStatus.CANCELLED:
+        raise BroadcastError(_("Siaran ini sudah dibatalkan."))
+    was = broadcast.status
+    cancelled = 0
+    if was is BroadcastStatus.QUEUED:
+        cancelled = outbox.cancel_queued(session, now=now, broadcast_id=broadcast.id)
+    broadcast.status, broadcast.cancelled_at = BroadcastStatus.CANCELLED, now
+    _audit(
+        session,
+        actor,
+        "broadcast.cancel",
+        broadcast,
+        now,
+        was=was.value,
+        cancelled_messages=cancelled,
+    )
+    return cancelled
+
+
+def resend_failed(
+    session: Session, *, broadcast_id: int, pendamping_id: int, now: datetime, actor: str
+) -> int:
+    """Queue the failed messages of a broadcast again; returns how many."""
+    broadcast = _own_broadcast(session, broadcast_id, pendamping_id)
+    if broadcast.status is BroadcastStatus.CANCELLED:
+        raise BroadcastError(_("Siaran ini sudah dibatalkan."))
+    requeued = outbox.requeue_failed(session, broadcast_id=broadcast.id, now=now)
+    _audit(session, actor, "broadcast.resend_failed", broadcast, now, requeued=requeued)
+    return requeued
+
+
+def broadcast_view(session: Session, *, broadcast_id: int, pendamping_id: int) -> BroadcastView:
+    return _view(session, _own_broadcast(session, broadcast_id, pendamping_id))
+
+
+def recent_broadcasts(
+    session: Session, *, pendamping_id: int, limit: int = 5
+) -> list[BroadcastView]:
+    broadcasts = session.scalars(
+        select(Broadcast)
+        .where(Broadcast.pendamping_id == pendamping_id)
+        .options(selectinload(Broadcast.kelompok))
+        .order_by(Broadcast.created_at.desc(), Broadcast.id.desc())
+        .limit(limit)
+    )
+    return [_view(session, broadcast) for broadcast in broadcasts]
+
+
+def _own_broadcast(session: Session, broadcast_id: int, pendamping_id: int) -> Broadcast:
+    broadcast = session.get(Broadcast, broadcast_id, options=[selectinload(Broadcast.kelompok)])
+    if broadcast is None or broadcast.pendamping_id != pendamping_id:
+        raise BroadcastError(_("Siaran itu tidak ditemukan di antara siaran Bapak/Ibu."))
+    return broadcast
+
+
+def _view(session: Session, broadcast: Broadcast) -> BroadcastView:
+    counts = outbox.state_counts(session, broadcast_id=broadcast.id)
+    kelompok_ids = [k.id for k in broadcast.kelompok]
+    if broadcast.status is BroadcastStatus.SCHEDULED:
+        recipients = recipient_count(session, kelompok_ids=kelompok_ids, urgent=broadcast.urgent)
+    else:
+        recipients = sum(counts.values())
+    return BroadcastView(
+        id=broadcast.id,
+        text=broadcast.text,
+        kelompok_names=sorted((k.name for k in broadcast.kelompok), key=str.casefold),
+        send_at=broadcast.send_at,
+        urgent=broadcast.urgent,
+        status=broadcast.status,
+        recipients=recipients,
+        counts=counts,
+    )
+
+
+def _audit(
+    session: Session, actor: str, action: str, broadcast: Broadcast, now: datetime, **details: Any
+) -> None:
+    session.add(
+        AuditLog(
+            actor=actor,
+            action=action,
+            target_type="broadcast",
+            target_id=str(broadcast.id),
+            details=details,
+            created_at=now,
+        )
+    )

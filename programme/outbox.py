@@ -1,0 +1,344 @@
+"""The outbox: every bulk message is a row, written before it is sent and updated after.
+
+Anyone may enqueue (a bot worker, a scheduler job, the admin CLI); only the leader drains
+(`bot.drain`). A message's life: queued → sending → sent / failed / blocked, or cancelled /
+expired while still queued. Rows left in `sending` by a crash are the in-flight window: they are
+queued again on the next start (see `recover_interrupted`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any, cast
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import CursorResult, Result, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from programme.models import OutboxKind, OutboxMessage, OutboxState, TimeZone
+
+# Reminders and roll-ups are about a meeting that will not wait; news can.
+PRIORITY = {
+    OutboxKind.REMINDER: 0,
+    OutboxKind.ROLLUP: 0,
+    OutboxKind.MEETING_CHANGE: 0,
+    OutboxKind.STAGE_OPEN: 1,
+    OutboxKind.BROADCAST: 2,
+}
+_INSERT_CHUNK = 500
+_BLOCKED_ERROR = "chat unreachable (blocked the bot)"
+MAX_ATTEMPTS = 5  # transient failures (5xx, flood control) before a message is marked failed
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    """Local hours in which no bulk message goes out unless it is urgent (21.00–06.00 default)."""
+
+    start: time = time(21)
+    end: time = time(6)
+
+    def contains(self, moment: datetime, time_zone: TimeZone) -> bool:
+        local = moment.astimezone(ZoneInfo(time_zone.value)).time()
+        if self.start <= self.end:
+            return self.start <= local < self.end
+        return local >= self.start or local < self.end
+
+    def ends_after(self, moment: datetime, time_zone: TimeZone) -> datetime:
+        """The first moment at or after `moment` that is outside quiet hours in `time_zone`."""
+        if not self.contains(moment, time_zone):
+            return moment
+        local = moment.astimezone(ZoneInfo(time_zone.value))
+        end = local.replace(hour=self.end.hour, minute=self.end.minute, second=0, microsecond=0)
+        return end if end > local else end + timedelta(days=1)
+
+    @classmethod
+    def parse(cls, text: str) -> QuietHours | None:
+        """'21-6' or '21.00-06.00' → QuietHours; '' or 'off' → None (no quiet hours)."""
+        text = text.strip().lower()
+        if text in ("", "off", "none"):
+            return None
+        try:
+            start, end = (_parse_hour(part) for part in text.split("-"))
+        except ValueError as exc:
+            raise ValueError(f"quiet hours must look like 21-6, got {text!r}") from exc
+        return cls(start, end)
+
+
+def _parse_hour(text: str) -> time:
+    hour, _, minute = text.strip().replace(":", ".").partition(".")
+    return time(int(hour), int(minute or 0))
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """A bulk message to put in the outbox."""
+
+    dedupe_key: str
+    kind: OutboxKind
+    chat_id: int
+    user_id: int | None
+    text: str
+    time_zone: TimeZone
+    not_before: datetime
+    buttons: list[list[dict[str, str]]] | None = None
+    broadcast_id: int | None = None
+    meeting_id: int | None = None
+    urgent: bool = False
+    expires_at: datetime | None = None
+    state: OutboxState = OutboxState.QUEUED  # BLOCKED for a chat already known unreachable
+
+
+@dataclass(frozen=True)
+class ClaimedMessage:
+    """A message the drain has marked `sending` and must now send and finish."""
+
+    id: int
+    chat_id: int
+    text: str
+    buttons: list[list[dict[str, str]]] | None
+    attempts: int
+
+
+def enqueue(session: Session, messages: Iterable[NewMessage], *, now: datetime) -> int:
+    """Add the messages whose dedupe_key is new; returns how many were added."""
+    rows = [_row(message, now) for message in messages]
+    added = 0
+    for first in range(0, len(rows), _INSERT_CHUNK):
+        chunk = rows[first : first + _INSERT_CHUNK]
+        statement = _insert_ignoring_duplicates(session, chunk)
+        # RETURNING, not rowcount: a multi-row INSERT's rowcount is -1 on some drivers.
+        added += len(session.execute(statement.returning(OutboxMessage.id)).all())
+    return added
+
+
+def _row(message: NewMessage, now: datetime) -> dict[str, object]:
+    return {
+        "dedupe_key": message.dedupe_key,
+        "kind": message.kind,
+        "chat_id": message.chat_id,
+        "user_id": message.user_id,
+        "text": message.text,
+        "buttons": message.buttons,
+        "broadcast_id": message.broadcast_id,
+        "meeting_id": message.meeting_id,
+        "priority": PRIORITY[message.kind],
+        "urgent": message.urgent,
+        "time_zone": message.time_zone,
+        "state": message.state,
+        "not_before": message.not_before,
+        "expires_at": message.expires_at,
+        "attempts": 0,
+        "created_at": now,
+        "updated_at": now,
+        "sent_at": None,
+        "telegram_message_id": None,
+        "error": "chat unreachable (blocked the bot)"
+        if message.state is OutboxState.BLOCKED
+        else None,
+    }
+
+
+def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, object]]) -> Any:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        pg = postgresql.insert(OutboxMessage).values(rows)
+        return pg.on_conflict_do_nothing(index_elements=["dedupe_key"])
+    if dialect == "sqlite":
+        lite = sqlite.insert(OutboxMessage).values(rows)
+        return lite.on_conflict_do_nothing(index_elements=["dedupe_key"])
+    raise NotImplementedError(f"the outbox supports PostgreSQL and SQLite, not {dialect}")
+
+
+def claim_next(
+    session: Session, *, now: datetime, quiet: QuietHours | None
+) -> ClaimedMessage | None:
+    """Mark the next due message `sending` and return it; None when nothing is due.
+
+    FOR UPDATE SKIP LOCKED (PostgreSQL) and the `state = queued` re-check make the claim atomic,
+    so two drains can never take the same row, even if two leaders overlapped for a moment.
+    """
+    due = [
+        OutboxMessage.state == OutboxState.QUEUED,
+        OutboxMessage.not_before <= now,
+        or_(OutboxMessage.expires_at.is_(None), OutboxMessage.expires_at > now),
+    ]
+    if quiet is not None:
+        resting = [zone for zone in TimeZone if quiet.contains(now, zone)]
+        if resting:
+            due.append(or_(OutboxMessage.urgent, OutboxMessage.time_zone.not_in(resting)))
+    candidate = (
+        select(OutboxMessage.id)
+        .where(*due)
+        .order_by(OutboxMessage.priority, OutboxMessage.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    claimed = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == candidate, OutboxMessage.state == OutboxState.QUEUED)
+        .values(
+            state=OutboxState.SENDING,
+            attempts=OutboxMessage.attempts + 1,
+            updated_at=now,
+        )
+        .returning(
+            OutboxMessage.id,
+            OutboxMessage.chat_id,
+            OutboxMessage.text,
+            OutboxMessage.buttons,
+            OutboxMessage.attempts,
+        )
+        .execution_options(synchronize_session=False)
+    ).one_or_none()
+    if claimed is None:
+        return None
+    return ClaimedMessage(*claimed)
+
+
+def mark_sent(
+    session: Session, message_id: int, *, telegram_message_id: int, now: datetime
+) -> None:
+    _finish(
+        session,
+        message_id,
+        now,
+        state=OutboxState.SENT,
+        telegram_message_id=telegram_message_id,
+        sent_at=now,
+        error=None,
+    )
+
+
+def mark_blocked(session: Session, message_id: int, *, error: str, now: datetime) -> None:
+    _finish(session, message_id, now, state=OutboxState.BLOCKED, error=error[:300])
+
+
+def mark_failed(session: Session, message_id: int, *, error: str, now: datetime) -> None:
+    _finish(session, message_id, now, state=OutboxState.FAILED, error=error[:300])
+
+
+def retry_later(
+    session: Session, message_id: int, *, error: str, not_before: datetime, now: datetime
+) -> None:
+    """A transient failure (flood control, 5xx): back to the queue until `not_before`."""
+    _finish(
+        session, message_id, now, state=OutboxState.QUEUED, error=error[:300], not_before=not_before
+    )
+
+
+def _finish(session: Session, message_id: int, now: datetime, **values: object) -> None:
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.state == OutboxState.SENDING)
+        .values(updated_at=now, **values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def recover_interrupted(
+    session: Session, *, now: datetime, stale_before: datetime, keep: Iterable[int] = ()
+) -> int:
+    """Queue again what a crashed drain left in `sending`; returns how many.
+
+    These are the in-flight window: each was claimed, and its send may or may not have reached
+    Telegram before the crash. Sending again risks one duplicate per row; not sending risks
+    losing it. A reminder lost is worse than one shown twice, so they go out again. Only rows
+    claimed before `stale_before` count (a leader that lost its lock a moment ago may still be
+    finishing its own), and never the rows in `keep` (this process's own, still in flight).
+    """
+    query = (
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.state == OutboxState.SENDING,
+            OutboxMessage.updated_at < stale_before,
+        )
+        .values(state=OutboxState.QUEUED, updated_at=now, error="interrupted; sent again")
+        .execution_options(synchronize_session=False)
+    )
+    own = list(keep)
+    if own:
+        query = query.where(OutboxMessage.id.not_in(own))
+    return _rowcount(session.execute(query))
+
+
+def expire_overdue(session: Session, *, now: datetime) -> int:
+    """Queued messages past their expiry (a reminder for a meeting that started) are dropped."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.state == OutboxState.QUEUED,
+            OutboxMessage.expires_at.is_not(None),
+            OutboxMessage.expires_at <= now,
+        )
+        .values(state=OutboxState.EXPIRED, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(result)
+
+
+def cancel_queued(
+    session: Session,
+    *,
+    now: datetime,
+    broadcast_id: int | None = None,
+    meeting_id: int | None = None,
+) -> int:
+    """Cancel what is still queued for a broadcast or a meeting; returns how many."""
+    if (broadcast_id is None) == (meeting_id is None):
+        raise ValueError("give exactly one of broadcast_id and meeting_id")
+    owner = (
+        OutboxMessage.broadcast_id == broadcast_id
+        if broadcast_id is not None
+        else OutboxMessage.meeting_id == meeting_id
+    )
+    result = session.execute(
+        update(OutboxMessage)
+        .where(owner, OutboxMessage.state == OutboxState.QUEUED)
+        .values(state=OutboxState.CANCELLED, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(result)
+
+
+def requeue_failed(session: Session, *, broadcast_id: int, now: datetime) -> int:
+    """ "Resend to failed": a broadcast's failed messages go back in the queue."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.broadcast_id == broadcast_id,
+            OutboxMessage.state == OutboxState.FAILED,
+        )
+        .values(state=OutboxState.QUEUED, attempts=0, not_before=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(result)
+
+
+def state_counts(
+    session: Session, *, broadcast_id: int | None = None, meeting_id: int | None = None
+) -> Counter[OutboxState]:
+    """How many of a broadcast's (or meeting's) messages are in each state."""
+    query = select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)
+    if broadcast_id is not None:
+        query = query.where(OutboxMessage.broadcast_id == broadcast_id)
+    if meeting_id is not None:
+        query = query.where(OutboxMessage.meeting_id == meeting_id)
+    return Counter({state: count for state, count in session.execute(query)})
+
+
+def pending_count(session: Session) -> int:
+    """Messages waiting to be sent (queued or in flight)."""
+    query = select(func.count()).where(
+        OutboxMessage.state.in_((OutboxState.QUEUED, OutboxState.SENDING))
+    )
+    return session.scalar(query) or 0
+
+
+def _rowcount(result: Result[Any]) -> int:
+    """Rows an INSERT/UPDATE touched (DML results are cursor results)."""
+    return cast(CursorResult[Any], result).rowcount or 0
