@@ -10,7 +10,7 @@ PKH := $(VENV)/bin/pkh
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint fmt train eval nlu-serve nlu-validate bench-nlu bench-bot lock rasa-lock venvs clean i18n catalogs
+.PHONY: help run test lint fmt train eval nlu-serve nlu-validate bench-nlu bench-bot bench-broadcast lock rasa-lock venvs clean i18n catalogs
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -84,6 +84,9 @@ bench-nlu: venvs ## parse latency p50/p99 over the HTTP API, sequential and 8 co
 
 bench-bot: venvs catalogs ## reply latency: 200 users, 20 msg/s for 60 s (emulator + NLU + DB)
 	$(PKH) bench bot
+
+bench-broadcast: venvs catalogs ## 10,000-chat broadcast via the emulator's limits, kill -9 halfway
+	$(PKH) bench broadcast
 
 lock: ## re-resolve the application lock file from pyproject.toml
 	uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 
 from telegram import BotCommandScopeAllPrivateChats, Update
 from telegram.ext import (
@@ -18,22 +20,31 @@ from telegram.ext import (
     filters,
 )
 
-from bot import accounts, handlers
+from bot import accounts, handlers, jadwal, pendamping, siaran
 from bot.callbacks import CallbackSigner
 from bot.commands import KPM_COMMANDS, STAFF_COMMANDS
 from bot.context import BotServices
+from bot.drain import OutboxDrain
+from bot.leader import Leadership, leader_lock_for
 from bot.linking import linking_conversation
+from bot.scheduling import Scheduling
 from bot.sender import TelegramSender
 from nlu.client import NLUClient
 from pkh.assistant import Assistant
 from pkh.settings import Settings
 from programme.db import make_engine, make_session_factory
+from programme.models import utcnow
+from programme.outbox import QuietHours
 
 log = logging.getLogger(__name__)
 
 
-def build_application(settings: Settings) -> Application:  # type: ignore[type-arg]
-    """The bot, wired to the NLU server, the database and the one sender."""
+def build_application(settings: Settings, *, clock: Callable[[], datetime] = utcnow) -> Application:  # type: ignore[type-arg]
+    """The bot, wired to the NLU server, the database, the one sender and the scheduler.
+
+    Every worker answers updates; the one that holds the leader lock (bot.leader) also runs the
+    scheduler's jobs and drains the outbox. `clock` is for tests that need another "now".
+    """
     token, key = settings.telegram_bot_token, settings.secret_key
     if token is None or key is None:
         raise ValueError("TELEGRAM_BOT_TOKEN and PKH_SECRET_KEY must be set to run the bot")
@@ -46,21 +57,49 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         await asyncio.to_thread(accounts.mark_unreachable, sessions, chat_id)
 
     sender = TelegramSender(on_unreachable=mark_unreachable)
+    signer = CallbackSigner(key.get_secret_value())
+    scheduling = Scheduling(engine, sessions, clock=clock)
+    leadership_task: asyncio.Task[None] | None = None
 
     async def post_init(application: Application) -> None:  # type: ignore[type-arg]
+        nonlocal leadership_task
         me = await application.bot.get_me()
         application.bot_data["services"] = BotServices(
             assistant=Assistant(nlu=nlu, sessions=sessions),
             sessions=sessions,
-            signer=CallbackSigner(key.get_secret_value()),
+            signer=signer,
             secret_key=key.get_secret_value(),
             sender=sender,
+            scheduling=scheduling,
             bot_username=me.username or "",
         )
         await application.bot.set_my_commands(
             list(KPM_COMMANDS), scope=BotCommandScopeAllPrivateChats()
         )
+        drain = OutboxDrain(
+            application.bot,
+            sessions,
+            signer,
+            clock=clock,
+            quiet=QuietHours.parse(settings.quiet_hours),
+            concurrency=settings.outbox_concurrency,
+        )
+        scheduling.set_outbox_changed(drain.poke)
+        scheduling.start()
+        leadership = Leadership(
+            leader_lock_for(settings.database_url), scheduling, drain, sessions, clock=clock
+        )
+        application.bot_data["leadership"] = leadership
+        leadership_task = asyncio.create_task(leadership.run(), name="leadership")
         log.info("bot @%s ready", me.username)
+
+    async def post_stop(application: Application) -> None:  # type: ignore[type-arg]
+        # Before the bot's HTTP client closes: the drain may be sending.
+        if leadership_task is not None:
+            leadership_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await leadership_task
+        scheduling.shutdown()
 
     async def post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
         await nlu.aclose()
@@ -73,6 +112,7 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         .rate_limiter(sender)
         .concurrent_updates(64)
         .post_init(post_init)
+        .post_stop(post_stop)
         .post_shutdown(post_shutdown)
         .build()
     )
@@ -94,7 +134,29 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("mulai", handlers.resume_reminders))
     application.add_handler(CommandHandler("dataku", handlers.show_my_data))
     application.add_handler(CommandHandler("hapus", handlers.ask_to_delete))
-    # Pendamping/admin commands: refused politely (and logged) for KPM.
+    # The pendamping's tools, in private chats; anyone else gets a polite no inside (KPM: logged).
+    # /jadwal and /siaran are one conversation whose typed steps come before the free-text
+    # handler; /kelompok, /undangan and the buttons under a listed meeting or broadcast need no
+    # conversation. Their buttons are told apart by their signed kind, before the generic ones.
+    application.add_handler(pendamping.tools_conversation())
+    private = filters.ChatType.PRIVATE
+    application.add_handler(CommandHandler("kelompok", pendamping.show_kelompok, private))
+    application.add_handler(
+        CommandHandler("undangan", pendamping.choose_kelompok_for_invites, private)
+    )
+    application.add_handler(
+        CallbackQueryHandler(pendamping.show_families, pattern=rf"^{pendamping.KELOMPOK}:")
+    )
+    application.add_handler(
+        CallbackQueryHandler(pendamping.make_invites, pattern=rf"^{pendamping.UNDANGAN}:")
+    )
+    application.add_handler(
+        CallbackQueryHandler(jadwal.meeting_action, pattern=rf"^{jadwal.ONE_TAP}:")
+    )
+    application.add_handler(
+        CallbackQueryHandler(siaran.broadcast_action, pattern=rf"^{siaran.ONE_TAP}:")
+    )
+    # The same commands anywhere else (a group chat): refused politely.
     application.add_handler(
         CommandHandler([c.command for c in STAFF_COMMANDS], handlers.refuse_staff_command)
     )
@@ -130,6 +192,8 @@ async def polling_in_this_loop(
     finally:
         await application.updater.stop()
         await application.stop()
+        if application.post_stop is not None:
+            await application.post_stop(application)
         await application.shutdown()
         if application.post_shutdown is not None:
             await application.post_shutdown(application)

@@ -14,6 +14,7 @@ from telegram.ext import ContextTypes
 from actions import Asker
 from bot import accounts
 from bot.callbacks import CallbackSigner
+from bot.scheduling import Scheduling
 from bot.sender import TelegramSender
 from pkh.assistant import Assistant
 
@@ -29,6 +30,7 @@ class BotServices:
     signer: CallbackSigner
     secret_key: str
     sender: TelegramSender
+    scheduling: Scheduling
     bot_username: str = ""
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -10,10 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
+from telegram.error import BadRequest
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from actions import Asker, Reply
 from bot import accounts
+from bot.callbacks import CallbackSigner
 from bot.commands import show_commands_for
 from bot.context import current_asker, in_session, reply_text, services
 from bot.handoff import deliver_reply, forward_to_pendamping, start_reply
@@ -21,7 +24,15 @@ from bot.replies import chunks, keyboard
 from nlu.client import ParseResult
 from pkh.assistant import record_unanswered
 from pkh.i18n import Translator, translator
-from programme.models import AnswerRating, AuditLog, TelegramUser, UnansweredReason, UserRole
+from programme import meetings
+from programme.models import (
+    AnswerRating,
+    AuditLog,
+    RsvpAnswer,
+    TelegramUser,
+    UnansweredReason,
+    UserRole,
+)
 
 log = logging.getLogger(__name__)
 MAX_REMEMBERED = 20
@@ -162,8 +173,9 @@ async def set_reminders(
         tr._("Baik, pengingat dan pengumuman akan saya kirim lagi. Ketik /berhenti untuk berhenti.")
         if enabled
         else tr._(
-            "Baik, saya tidak akan mengirim pengingat dan pengumuman lagi. Ketik /mulai kalau "
-            "ingin menerimanya lagi. Bapak/Ibu tetap bisa bertanya kapan saja."
+            "Baik, saya tidak akan mengirim pengingat dan pengumuman lagi, kecuali pesan penting "
+            "dari pendamping. Ketik /mulai kalau ingin menerimanya lagi. Bapak/Ibu tetap bisa "
+            "bertanya kapan saja."
         )
     )
     await reply_text(update, text)
@@ -228,11 +240,20 @@ async def ask_to_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 async def refuse_staff_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A pendamping/admin command from someone without that role: a polite no, logged."""
-    asker = await current_asker(update, context)
+    """A pendamping command where it cannot run (a KPM, an admin, a group chat): a polite no."""
+    await refuse_staff(update, context, await current_asker(update, context))
+
+
+async def refuse_staff(update: Update, context: ContextTypes.DEFAULT_TYPE, asker: Asker) -> None:
+    """KPM are told it is for pendamping (and it is logged); other staff why it cannot run."""
     message = update.effective_message
+    tr = translator(asker.language)
     if asker.role is UserRole.KPM:
-        command = (message.text or "").split()[0][:40] if message else ""
+        query = update.callback_query
+        if query is not None:  # a pendamping's button in a KPM's hands (a forwarded message)
+            command = f"button:{(query.data or '').split(':')[0][:20]}"
+        else:
+            command = (message.text or "").split()[0][:40] if message and message.text else ""
         log.info("user %s tried staff command %s", asker.user_id, command)
         await in_session(
             context,
@@ -247,16 +268,21 @@ async def refuse_staff_command(update: Update, context: ContextTypes.DEFAULT_TYP
         )
         await reply_text(
             update,
-            translator(asker.language)._(
+            tr._(
                 "Maaf, perintah itu khusus untuk pendamping. Ketik /bantuan untuk melihat yang "
                 "bisa saya bantu."
             ),
         )
-        return
-    await reply_text(
-        update,
-        translator(asker.language)._("Fitur pendamping ini sedang disiapkan dan belum tersedia."),
-    )
+    elif asker.pendamping_id is None:
+        await reply_text(
+            update,
+            tr._(
+                "Maaf, fitur ini hanya untuk pendamping yang terdaftar. Akun ini belum terhubung "
+                "ke data pendamping; hubungi admin program kalau seharusnya sudah."
+            ),
+        )
+    else:
+        await reply_text(update, tr._("Silakan pakai perintah ini di chat pribadi dengan saya."))
 
 
 # --- messages -------------------------------------------------------------------------------
@@ -329,7 +355,7 @@ async def answer_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 async def answer_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A tapped button: a topic, a rating or the delete confirmation (signed, else refused)."""
+    """A tapped button: a topic, a rating, an RSVP, a confirmation… (signed, else refused)."""
     query = update.callback_query
     if query is None:
         return
@@ -339,6 +365,9 @@ async def answer_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     callback = svc.signer.verify(query.data)
     if callback is None:
         await query.answer(tr._("Tombol ini sudah tidak berlaku. Silakan ketik pertanyaan lagi."))
+        return
+    if callback.kind == "rsvp":
+        await answer_rsvp(update, context, asker, callback.value)
         return
     await query.answer()
     if callback.kind == "ask":
@@ -353,6 +382,63 @@ async def answer_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await confirm_delete(update, context, asker, confirmed=callback.value == "yes")
     elif callback.kind == "reply":
         await start_reply(update, context, asker, callback.value)
+    elif callback.kind in ("jd", "sr"):  # a step of /jadwal or /siaran that has ended
+        await reply_text(
+            update, tr._("Langkah itu sudah selesai. Ketik /jadwal atau /siaran untuk mulai lagi.")
+        )
+
+
+async def answer_rsvp(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, asker: Asker, value: str
+) -> None:
+    """Hadir / Tidak bisa under a reminder: record and tick it; the other button changes it."""
+    query = update.callback_query
+    assert query is not None
+    tr = translator(asker.language)
+    meeting_text, _, answer_text = value.partition(".")
+    if not meeting_text.isdigit() or answer_text not in set(RsvpAnswer):
+        await query.answer(tr._("Tombol ini sudah tidak berlaku."))
+        return
+    meeting_id, answer = int(meeting_text), RsvpAnswer(answer_text)
+
+    def record(session: Session) -> None:
+        user = session.get(TelegramUser, asker.user_id)
+        assert user is not None
+        meetings.record_rsvp(
+            session, meeting_id=meeting_id, user=user, answer=answer, now=datetime.now(UTC)
+        )
+
+    try:
+        await in_session(context, record)
+    except meetings.MeetingError as error:
+        await query.answer(error.text(tr), show_alert=True)
+        return
+    await query.answer(tr._("Terima kasih, jawaban Bapak/Ibu sudah dicatat."))
+    with contextlib.suppress(BadRequest):  # the same answer again: the buttons already say so
+        await query.edit_message_reply_markup(
+            rsvp_keyboard(tr, services(context).signer, meeting_id, answer)
+        )
+
+
+def rsvp_keyboard(
+    tr: Translator, signer: CallbackSigner, meeting_id: int, answer: RsvpAnswer
+) -> InlineKeyboardMarkup:
+    """The reminder's buttons with the recorded answer ticked; the other one still changes it."""
+    hadir, tidak_bisa = RsvpAnswer.HADIR, RsvpAnswer.TIDAK_BISA
+    labels = {
+        hadir: tr._("✅ Hadir dicatat") if answer is hadir else tr._("Hadir"),
+        tidak_bisa: tr._("✅ Tidak bisa dicatat") if answer is tidak_bisa else tr._("Tidak bisa"),
+    }
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    label, callback_data=signer.sign("rsvp", f"{meeting_id}.{choice.value}")
+                )
+                for choice, label in labels.items()
+            ]
+        ]
+    )
 
 
 async def rate_answer(

@@ -16,7 +16,7 @@ from typing import Any, Literal, NamedTuple, TypedDict
 
 from aiolimiter import AsyncLimiter
 from telegram.constants import FloodLimit
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import BaseRateLimiter
 from telegram.warnings import PTBDeprecationWarning
 
@@ -41,6 +41,9 @@ class SendOptions(TypedDict, total=False):
     """What callers pass as `rate_limit_args=`; bulk senders pass {"priority": "bulk"}."""
 
     priority: Priority
+    # False for the outbox: a send that timed out may have reached Telegram, and sending it again
+    # could show it twice; the outbox records it as failed instead ("resend to failed").
+    retry_timeouts: bool
 
 
 class Limit(NamedTuple):
@@ -137,9 +140,12 @@ class TelegramSender(BaseRateLimiter[SendOptions]):
     ) -> ApiResult:
         """Make one Bot API call within the limits; retry 429s, timeouts and 5xx, then raise."""
         priority = _priority(rate_limit_args)
+        retry_timeouts = (rate_limit_args or {}).get("retry_timeouts", True)
         chat = _chat_key(data) if _is_message_endpoint(endpoint) else None
         try:
-            result = await self._send_with_retries(callback, args, kwargs, chat, priority)
+            result = await self._send_with_retries(
+                callback, args, kwargs, chat, priority, retry_timeouts=retry_timeouts
+            )
         except Forbidden:
             if chat is None:
                 self._stats.failed += 1
@@ -159,6 +165,8 @@ class TelegramSender(BaseRateLimiter[SendOptions]):
         kwargs: dict[str, Any],
         chat: ChatKey | None,
         priority: Priority,
+        *,
+        retry_timeouts: bool,
     ) -> ApiResult:
         """Call the API until it answers; PTB leaves retries to the caller, we own them here."""
         # BaseRateLimiter's docs say a limiter "should not" handle errors other than RetryAfter.
@@ -177,7 +185,7 @@ class TelegramSender(BaseRateLimiter[SendOptions]):
                     raise
                 flood_retries += 1
                 self._stats.retried_429 += 1
-                self._pause_everyone(_retry_after_seconds(exc))
+                self._pause_everyone(retry_after_seconds(exc))
             except Forbidden:
                 if chat is not None:
                     await self._mark_unreachable(chat)
@@ -186,7 +194,10 @@ class TelegramSender(BaseRateLimiter[SendOptions]):
                 raise  # a NetworkError subclass, but the same request would fail the same way
             except NetworkError as exc:
                 # Timeouts, 5xx and dropped connections. A read timeout on a send that did reach
-                # Telegram makes the retry a duplicate; the issue accepts that over a lost message.
+                # Telegram makes the retry a duplicate: fine for a reply (better twice than
+                # never), not for the outbox, which asks us not to (a pool timeout never left).
+                if isinstance(exc, TimedOut) and not retry_timeouts and not _never_sent(exc):
+                    raise
                 if network_retries == self._max_network_retries:
                     raise
                 delay = self._network_backoff * 2**network_retries
@@ -328,7 +339,12 @@ def _is_private(chat: ChatKey) -> bool:
     return isinstance(chat, int) and chat > 0
 
 
-def _retry_after_seconds(exc: RetryAfter) -> float:
+def _never_sent(exc: TimedOut) -> bool:
+    """A pool timeout: no connection was free, so the request never left."""
+    return "pool timeout" in str(exc).lower()
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
     """Telegram's retry_after in seconds, whichever type this PTB version hands out."""
     with warnings.catch_warnings():
         # PTB 22 warns that the int form is deprecated; we accept both forms.

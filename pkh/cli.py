@@ -9,7 +9,7 @@ import typer
 
 from bot.cli import bot_app, invite_app
 from nlu.cli import nlu_app
-from programme.cli import db_app
+from programme.cli import db_app, stage_app
 from programme.nik import NikRedactingFilter
 
 app = typer.Typer(
@@ -25,6 +25,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(bot_app, name="bot")
 app.add_typer(invite_app, name="invite")
 app.add_typer(nlu_app, name="nlu")
+app.add_typer(stage_app, name="stage")
 app.add_typer(bench_app, name="bench")
 
 
@@ -129,3 +130,38 @@ def bench_bot(
             )
         )
     typer.echo(result.table())
+
+
+@bench_app.command("broadcast")
+def bench_broadcast(
+    chats: int = typer.Option(10_000, min=10, help="Linked chats the broadcast goes to."),
+    kill_at: float = typer.Option(0.5, min=0.05, max=0.95, help="Share sent before kill -9."),
+    database_url: str = typer.Option(None, help="Database to use (default: a fresh SQLite file)."),
+) -> None:
+    """One broadcast to many chats through the emulator's limits, with kill -9 and a restart."""
+    from bot.bench_broadcast import prepare_broadcast_database, run_broadcast_benchmark
+    from nlu.server import nlu_server
+    from pkh.settings import PROJECT_ROOT, get_settings
+
+    settings = get_settings()
+    typer.echo(f"preparing a database with {chats} linked chats…")
+    database = prepare_broadcast_database(database_url, chats=chats)
+    log_path = PROJECT_ROOT / "var" / "log" / "bench-broadcast-bot.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with nlu_server(settings.nlu_url, port=settings.nlu_port) as served:
+        result = asyncio.run(
+            run_broadcast_benchmark(
+                nlu_url=served, database=database, kill_at=kill_at, log_path=log_path
+            )
+        )
+    typer.echo(result.table())
+    passed = (
+        result.sustained_rate >= 27
+        and result.over_limit == 0
+        and result.duplicates == 0
+        and result.lost == 0
+        and result.question_latency_s is not None
+        and result.question_latency_s <= 2
+    )
+    typer.echo("bars met" if passed else "BARS NOT MET (see the table)")
+    raise typer.Exit(0 if passed else 1)

@@ -42,6 +42,19 @@ class Settings(BaseSettings):
         default=None, validation_alias="TELEGRAM_WEBHOOK_SECRET"
     )
 
+    # Local hours (in each recipient's WIB/WITA/WIT) with no bulk messages unless urgent; "off".
+    quiet_hours: str = Field(default="21-6", validation_alias="QUIET_HOURS")
+    # Outbox messages in flight at once (the crash window); Telegram's limit is the real cap.
+    outbox_concurrency: int = Field(default=8, ge=1, le=64, validation_alias="OUTBOX_CONCURRENCY")
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _valid_quiet_hours(cls, value: str) -> str:
+        from programme.outbox import QuietHours
+
+        QuietHours.parse(value)  # raises ValueError with a clear message
+        return value
+
     @field_validator("telegram_bot_token", "secret_key", "telegram_webhook_secret")
     @classmethod
     def _refuse_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
