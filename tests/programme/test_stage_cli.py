@@ -1,0 +1,58 @@
+"""`pkh stage open` against a fresh demo database named by DATABASE_URL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from pkh.cli import app
+from pkh.settings import get_settings
+from programme.db import make_engine, make_session_factory
+from programme.models import OutboxKind, OutboxMessage
+
+MANGGARAI_BARAT = "53.15"
+
+
+@pytest.fixture
+def cli_env(
+    fresh_seeded_database: str, secret_key: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    monkeypatch.setenv("DATABASE_URL", fresh_seeded_database)
+    monkeypatch.setenv("PKH_SECRET_KEY", secret_key)
+    get_settings.cache_clear()
+    yield fresh_seeded_database
+    get_settings.cache_clear()
+
+
+def stage_notices(url: str) -> int:
+    engine = make_engine(url)
+    with make_session_factory(engine)() as session:
+        count = session.scalar(
+            select(func.count()).where(OutboxMessage.kind == OutboxKind.STAGE_OPEN)
+        )
+    engine.dispose()
+    return count or 0
+
+
+def test_opening_a_stage_from_the_command_line_tells_the_families_once(cli_env: str) -> None:
+    runner = CliRunner()
+    args = ["stage", "open", "2026", "4", "--region", MANGGARAI_BARAT, "--channel", "bri"]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    assert "stage 4/2026 open in 53.15" in first.output
+    told = stage_notices(cli_env)
+    assert told >= 1  # kpm-wita's family is linked and paid through BRI there
+    assert f"{told} families queued" in first.output
+    again = runner.invoke(app, args)
+    assert again.exit_code == 0, again.output
+    assert "0 families queued" in again.output
+    assert stage_notices(cli_env) == told
+
+
+def test_an_unknown_region_is_a_clear_error(cli_env: str) -> None:
+    result = CliRunner().invoke(app, ["stage", "open", "2026", "4", "--region", "99.99"])
+    assert result.exit_code != 0
+    assert "99.99" in result.output
