@@ -183,7 +183,13 @@ class Leadership:
         """Until cancelled: take the lead when it is free, keep it, give it up if it is lost."""
         try:
             while True:
-                await self._tick()
+                try:
+                    await self._tick()
+                except Exception:
+                    # Never hold the lock without leading: give it up and try again next tick.
+                    log.exception("leadership check failed; stepping down to try again")
+                    await self._step_down()
+                    await asyncio.to_thread(self._lock.release)
                 await asyncio.sleep(self._interval)
         finally:
             await self._step_down()

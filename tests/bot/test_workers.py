@@ -76,12 +76,16 @@ def sent_per_chat(emulator: BotApiEmulator, chats: range) -> Counter[int]:
 
 
 def leader_pid(engine: Engine) -> int | None:
+    """The OS pid of the worker holding the advisory lock (followers only try it, briefly)."""
     with engine.connect() as connection:
         names = connection.execute(
-            text("SELECT application_name FROM pg_stat_activity WHERE application_name LIKE :p"),
-            {"p": f"{LEADER_APPLICATION_NAME}-%"},
+            text(
+                "SELECT a.application_name FROM pg_locks l "
+                "JOIN pg_stat_activity a ON a.pid = l.pid "
+                "WHERE l.locktype = 'advisory' AND l.granted AND a.datname = current_database()"
+            )
         ).scalars()
-        pids = [int(m.group(1)) for name in names if (m := re.search(r"-(\d+)$", name))]
+        pids = [int(m.group(1)) for name in names if (m := re.search(r"-(\d+)$", name or ""))]
     return pids[0] if len(pids) == 1 else None
 
 
