@@ -235,6 +235,7 @@ class OutboxKind(enum.StrEnum):
     BROADCAST = "broadcast"
     STAGE_OPEN = "stage_open"
     MEETING_CHANGE = "meeting_change"
+    ADMIN_REPLY = "admin_reply"  # an admin's answer to a question the bot could not answer
 
 
 class OutboxState(enum.StrEnum):
@@ -938,3 +939,55 @@ apscheduler_jobs = Table(
     Column("next_run_time", Float(25), index=True),
     Column("job_state", LargeBinary, nullable=False),
 )
+
+
+# --- the admin dashboard ---------------------------------------------------------------------
+
+
+class AdminUser(Base):
+    """Someone who logs in to the dashboard: an admin sees everything, a pendamping their own."""
+
+    __tablename__ = "admin_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))  # argon2id
+    role: Mapped[UserRole] = mapped_column(_enum(UserRole, "admin_role"))
+    pendamping_id: Mapped[int | None] = mapped_column(
+        ForeignKey("pendamping.id", ondelete="SET NULL")
+    )
+    language: Mapped[str] = mapped_column(String(5), default="id")
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    pendamping: Mapped[Pendamping | None] = relationship()
+
+
+class AdminSession(Base):
+    """A logged-in browser; the cookie holds a random token, only its hash is stored."""
+
+    __tablename__ = "admin_session"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("admin_user.id", ondelete="CASCADE"), index=True
+    )
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+
+    user: Mapped[AdminUser] = relationship()
+
+
+class LoginAttempt(Base):
+    """One dashboard login try, for the rate limit."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (Index("ix_login_attempt_username_at", "username", "attempted_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    client: Mapped[str | None] = mapped_column(String(64))
+    succeeded: Mapped[bool]
+    attempted_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -26,6 +26,7 @@ PRIORITY = {
     OutboxKind.REMINDER: 0,
     OutboxKind.ROLLUP: 0,
     OutboxKind.MEETING_CHANGE: 0,
+    OutboxKind.ADMIN_REPLY: 0,  # someone is waiting for this answer
     OutboxKind.STAGE_OPEN: 1,
     OutboxKind.BROADCAST: 2,
 }
