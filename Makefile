@@ -10,7 +10,7 @@ PKH := $(VENV)/bin/pkh
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint fmt train eval nlu-serve nlu-validate bench-nlu bench-bot bench-broadcast lock rasa-lock venvs clean i18n catalogs
+.PHONY: help run admin test lint fmt train eval nlu-serve nlu-validate bench-nlu bench-bot bench-broadcast lock rasa-lock venvs clean i18n catalogs
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -53,6 +53,9 @@ i18n: $(VENV)/.installed ## extract messages, update locale/{id,en} catalogs, co
 
 run: venvs catalogs ## set up on first use, then chat (terminal: `make run AS=kpm-wita` as a demo user)
 	$(PKH) run $(if $(AS),--as $(AS))
+
+admin: venvs catalogs ## the admin web dashboard on 127.0.0.1:8000 (accounts: pkh admin create-user)
+	$(PKH) admin serve
 
 test: venvs catalogs lint ## lint, then the whole test suite (trains the model first if needed)
 	$(PKH) nlu train

@@ -7,6 +7,7 @@ import logging
 
 import typer
 
+from admin.cli import admin_app
 from bot.cli import bot_app, invite_app
 from nlu.cli import nlu_app
 from programme.cli import db_app, stage_app
@@ -27,6 +28,7 @@ app.add_typer(invite_app, name="invite")
 app.add_typer(nlu_app, name="nlu")
 app.add_typer(stage_app, name="stage")
 app.add_typer(bench_app, name="bench")
+app.add_typer(admin_app, name="admin")
 
 
 @app.callback()

@@ -1,0 +1,230 @@
+"""Dashboard logins: sessions behind an HttpOnly cookie, CSRF tokens, the login rate limit, roles.
+
+The cookie holds a random token and the database only its SHA-256, so a leaked database (or
+backup) does not log anyone in. Every function here takes the caller's session and clock; the
+web layer (`admin.web`) owns the transaction and the cookies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy.orm import Session
+
+from admin.passwords import dummy_hash, hash_password, needs_rehash, verify_password
+from pkh.i18n import Translator, translator
+from programme.models import AdminSession, AdminUser, LoginAttempt, UserRole
+
+COOKIE_NAME = "pkh_admin"
+SESSION_LIFETIME = timedelta(hours=12)
+ATTEMPT_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_USERNAME = 5
+MAX_FAILURES_PER_CLIENT = 20
+
+
+def new_token() -> str:
+    """A random, URL-safe token (256 bits) for a session cookie or a CSRF field."""
+    return secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    """What the database keeps of a session token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def tokens_match(expected: str | None, given: object) -> bool:
+    """Constant-time comparison of a CSRF token with what a form sent."""
+    if not expected or not isinstance(given, str) or not given:
+        return False
+    return hmac.compare_digest(expected.encode(), given.encode())
+
+
+def normalise_username(username: str) -> str:
+    return username.strip().lower()
+
+
+# --- who is looking -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose data a viewer sees: everything (admin) or the kelompok of one pendamping."""
+
+    everything: bool
+    pendamping_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The logged-in dashboard user of one request."""
+
+    user_id: int
+    username: str
+    role: UserRole
+    pendamping_id: int | None
+    language: str
+    csrf_token: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is UserRole.ADMIN
+
+    @property
+    def scope(self) -> Scope:
+        """The pendamping's own scope; a pendamping account whose pendamping is gone sees none."""
+        if self.is_admin:
+            return Scope(everything=True)
+        return Scope(everything=False, pendamping_id=self.pendamping_id)
+
+    @property
+    def tr(self) -> Translator:
+        return translator(self.language)
+
+
+class NotAllowed(Exception):
+    """The viewer's role may not open this page."""
+
+
+def require_admin(viewer: Viewer) -> None:
+    """Refuse anyone but an admin (the web layer shows a 403 page)."""
+    if not viewer.is_admin:
+        raise NotAllowed
+
+
+# --- sessions -------------------------------------------------------------------------------
+
+
+def start_session(session: Session, *, user: AdminUser, now: datetime) -> str:
+    """Open a session for `user`; returns the token for the cookie (never stored as is)."""
+    token = new_token()
+    session.add(
+        AdminSession(
+            token_hash=token_hash(token),
+            user_id=user.id,
+            csrf_token=new_token(),
+            created_at=now,
+            expires_at=now + SESSION_LIFETIME,
+        )
+    )
+    session.flush()
+    return token
+
+
+def find_viewer(session: Session, *, token: str | None, now: datetime) -> Viewer | None:
+    """The active user behind a cookie token, or None (unknown, expired, or deactivated)."""
+    if not token:
+        return None
+    row = session.get(AdminSession, token_hash(token))
+    if row is None:
+        return None
+    if row.expires_at <= now or not row.user.is_active:
+        session.delete(row)
+        return None
+    user = row.user
+    return Viewer(
+        user_id=user.id,
+        username=user.username,
+        role=user.role,
+        pendamping_id=user.pendamping_id,
+        language=user.language,
+        csrf_token=row.csrf_token,
+    )
+
+
+def end_session(session: Session, *, token: str) -> None:
+    """Log out: the session's row goes, so the cookie is worthless even if kept."""
+    session.execute(delete(AdminSession).where(AdminSession.token_hash == token_hash(token)))
+
+
+# --- logging in -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    """A login try: the user on success; `wait` when refused by the rate limit."""
+
+    user: AdminUser | None = None
+    wait: timedelta | None = None
+
+
+def login_wait(
+    session: Session, *, username: str, client: str | None, now: datetime
+) -> timedelta | None:
+    """How long this username or client must wait before trying again, or None."""
+    since = now - ATTEMPT_WINDOW
+    last_success = session.scalar(
+        select(func.max(LoginAttempt.attempted_at)).where(
+            LoginAttempt.username == username, LoginAttempt.succeeded
+        )
+    )
+    # A success clears the username's earlier failures; the client's count stays.
+    user_since = max(since, last_success) if last_success is not None else since
+    waits = [
+        _wait(
+            session,
+            LoginAttempt.username == username,
+            since=user_since,
+            limit=MAX_FAILURES_PER_USERNAME,
+            now=now,
+        )
+    ]
+    if client:
+        waits.append(
+            _wait(
+                session,
+                LoginAttempt.client == client,
+                since=since,
+                limit=MAX_FAILURES_PER_CLIENT,
+                now=now,
+            )
+        )
+    found = [wait for wait in waits if wait is not None]
+    return max(found) if found else None
+
+
+def _wait(
+    session: Session, condition: ColumnElement[bool], *, since: datetime, limit: int, now: datetime
+) -> timedelta | None:
+    failures = list(
+        session.scalars(
+            select(LoginAttempt.attempted_at)
+            .where(condition, ~LoginAttempt.succeeded, LoginAttempt.attempted_at > since)
+            .order_by(LoginAttempt.attempted_at.desc())
+            .limit(limit)
+        )
+    )
+    if len(failures) < limit:
+        return None
+    # Allowed again once the oldest of the last `limit` failures leaves the window.
+    return failures[-1] + ATTEMPT_WINDOW - now
+
+
+def authenticate(
+    session: Session, *, username: str, password: str, client: str | None, now: datetime
+) -> LoginResult:
+    """Check a login; every checked try is recorded, refused ones (rate limit) are not."""
+    username = normalise_username(username)[:64]
+    wait = login_wait(session, username=username, client=client, now=now)
+    if wait is not None:
+        return LoginResult(wait=wait)
+    user = session.scalar(select(AdminUser).where(AdminUser.username == username))
+    # An unknown user is checked against a dummy hash, so the answer takes the same time.
+    matches = verify_password(user.password_hash if user else dummy_hash(), password)
+    succeeded = user is not None and user.is_active and matches
+    session.add(
+        LoginAttempt(
+            username=username, client=client and client[:64], succeeded=succeeded, attempted_at=now
+        )
+    )
+    if not succeeded or user is None:
+        return LoginResult()
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = now
+    session.flush()
+    return LoginResult(user=user)
