@@ -4,20 +4,27 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from admin import pages
+from admin import inbox_pages, pages
+from admin.audit_pages import audit_log
+from admin.import_pages import import_form, import_upload
+from admin.stats import CHARTS, stats_chart, stats_csv, stats_page
+from admin.users_pages import create_user, list_users, set_password, update_user
 from admin.web import STATIC_DIR, Clock, SecurityHeaders, make_templates
-from pkh.settings import Settings
+from pkh.settings import PROJECT_ROOT, Settings
 from programme.db import make_engine, make_session_factory
 from programme.models import utcnow
 
 
-def build_admin_app(settings: Settings, *, clock: Clock = utcnow) -> Starlette:
+def build_admin_app(
+    settings: Settings, *, clock: Clock = utcnow, nlu_data_file: Path | None = None
+) -> Starlette:
     """The dashboard as an ASGI app; its engine is disposed when the server shuts down."""
     engine = make_engine(settings.database_url)
 
@@ -34,10 +41,28 @@ def build_admin_app(settings: Settings, *, clock: Clock = utcnow) -> Starlette:
         Route("/login", pages.login_form, methods=["GET"]),
         Route("/login", pages.login, methods=["POST"]),
         Route("/logout", pages.logout, methods=["POST"]),
+        Route("/stats", stats_page, methods=["GET"]),
+        Route("/stats.csv", stats_csv, methods=["GET"]),
+        # One route per chart (no path parameter), so an unknown chart is the router's 404.
+        *(Route(f"/stats/chart/{name}.svg", stats_chart, methods=["GET"]) for name in CHARTS),
+        Route("/inbox", inbox_pages.inbox, methods=["GET"]),
+        Route("/inbox/group", inbox_pages.group, methods=["GET"]),
+        Route("/inbox/label", inbox_pages.label, methods=["POST"]),
+        Route("/inbox/reply", inbox_pages.reply, methods=["POST"]),
+        Route("/inbox/resolve", inbox_pages.resolve, methods=["POST"]),
+        Route("/users", list_users, methods=["GET"]),
+        Route("/users", create_user, methods=["POST"]),
+        Route("/users/{user_id:int}/update", update_user, methods=["POST"]),
+        Route("/users/{user_id:int}/password", set_password, methods=["POST"]),
+        Route("/audit", audit_log, methods=["GET"]),
+        Route("/import", import_form, methods=["GET"]),
+        Route("/import", import_upload, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)], lifespan=lifespan)
     app.state.sessions = make_session_factory(engine)
     app.state.templates = make_templates()
     app.state.clock = clock
+    # Where the inbox's "Beri label" writes its training examples (tests pass a temporary file).
+    app.state.nlu_data_file = nlu_data_file or PROJECT_ROOT / "data" / "nlu" / "reviewed.yml"
     return app

@@ -58,7 +58,7 @@ async def chat(
     )
     buttons: tuple[Button, ...] = ()
     async with NLUClient(nlu_url) as nlu:
-        assistant = Assistant(nlu=nlu, sessions=sessions)
+        assistant = Assistant(nlu=nlu, sessions=sessions, channel="terminal")
         while True:
             try:
                 text = (await asyncio.to_thread(read, f"{who}> ")).strip()

@@ -1,6 +1,7 @@
 """One message's path, shared by the terminal chat and the Telegram bot.
 
-text → NLU client → action → reply; what the bot could not answer is recorded for the admins.
+text → NLU client → action → reply; what the bot could not answer is recorded for the admins,
+and every message leaves a QuestionLog row (intent and outcome, never the text) for the statistics.
 When the NLU server is down or slow, the user still gets the menu and a short apology.
 """
 
@@ -17,7 +18,7 @@ from actions import Asker, Reply, Request, answer
 from actions.content import main_menu
 from nlu.client import NLUClient, NLUError, ParseResult
 from pkh.i18n import translator
-from programme.models import UnansweredQuery, UnansweredReason
+from programme.models import QuestionLog, UnansweredQuery, UnansweredReason
 from programme.nik import redact_nik
 
 log = logging.getLogger(__name__)
@@ -36,10 +37,12 @@ class Assistant:
         nlu: NLUClient,
         sessions: sessionmaker[Session],
         clock: Callable[[], datetime] = utc_now,
+        channel: str = "telegram",
     ) -> None:
         self._nlu = nlu
         self._sessions = sessions
         self._clock = clock
+        self._channel = channel  # "telegram" or "terminal", for the statistics
 
     async def reply_to_text(self, text: str, asker: Asker) -> Reply:
         """Understand a free-text message and answer it."""
@@ -58,11 +61,20 @@ class Assistant:
         return await asyncio.to_thread(self._answer, parse, asker)
 
     def _answer(self, parse: ParseResult, asker: Asker) -> Reply:
+        now = self._clock()
         with self._sessions.begin() as session:
-            request = Request(parse, asker, session, self._clock(), translator(asker.language))
+            request = Request(parse, asker, session, now, translator(asker.language))
             reply = answer(request)
             if reply.unanswered is not None:
                 record_unanswered(session, parse=parse, asker=asker, reason=reply.unanswered)
+            record_question(
+                session,
+                parse=parse,
+                asker=asker,
+                reason=reply.unanswered,
+                channel=self._channel,
+                now=now,
+            )
         return reply
 
     def _answer_without_nlu(self, text: str, asker: Asker) -> Reply:
@@ -70,6 +82,14 @@ class Assistant:
         parse = ParseResult(text=text, intent="", confidence=0.0, ranking=(), entities=())
         with self._sessions.begin() as session:
             record_unanswered(session, parse=parse, asker=asker, reason=UnansweredReason.NLU_DOWN)
+            record_question(
+                session,
+                parse=parse,
+                asker=asker,
+                reason=UnansweredReason.NLU_DOWN,
+                channel=self._channel,
+                now=self._clock(),
+            )
         return Reply(
             tr._(
                 "Mohon maaf, saat ini saya belum bisa membaca pesan Bapak/Ibu. Silakan pilih "
@@ -92,5 +112,28 @@ def record_unanswered(
             top_guesses=guesses,
             confidence=parse.confidence if parse.intent else None,
             user_id=asker.user_id,
+        )
+    )
+
+
+def record_question(
+    session: Session,
+    *,
+    parse: ParseResult,
+    asker: Asker,
+    reason: UnansweredReason | None,
+    channel: str,
+    now: datetime,
+) -> None:
+    """Count one message for the statistics: who, which intent, answered or not; no text."""
+    session.add(
+        QuestionLog(
+            user_id=asker.user_id,
+            intent=parse.intent or None,
+            confidence=parse.confidence if parse.intent else None,
+            answered=reason is None,
+            reason=reason,
+            channel=channel,
+            created_at=now,
         )
     )

@@ -10,7 +10,7 @@ import typer
 from admin.cli import admin_app
 from bot.cli import bot_app, invite_app
 from nlu.cli import nlu_app
-from programme.cli import db_app, stage_app
+from programme.cli import db_app, import_command, stage_app
 from programme.nik import NikRedactingFilter
 
 app = typer.Typer(
@@ -29,6 +29,7 @@ app.add_typer(nlu_app, name="nlu")
 app.add_typer(stage_app, name="stage")
 app.add_typer(bench_app, name="bench")
 app.add_typer(admin_app, name="admin")
+app.command("import")(import_command)
 
 
 @app.callback()

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import typer
 from sqlalchemy.engine import make_url
 
+from pkh.i18n import translator
 from pkh.settings import get_settings
 from programme import migrate
 from programme.db import make_engine, make_session_factory
 from programme.demo import seed_demo
+from programme.imports import ImportKind
 from programme.seed import SeedDataError, seed_reference
 
 db_app = typer.Typer(
@@ -132,3 +135,52 @@ def open_stage_command(
         engine.dispose()
     typer.echo(f"stage {stage}/{year} open in {region} ({channel or 'all channels'}), {window}")
     typer.echo(f"{opened.notified} families queued to be told (already told ones are skipped)")
+
+
+# A plain command rather than a sub-app: a Typer group stops reading options after its
+# arguments, so `pkh import roster file.csv --dry-run` would not work.
+def import_command(
+    kind: ImportKind = typer.Argument(..., help="What the file holds."),
+    file: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, help="A UTF-8 CSV file, comma- or semicolon-separated."
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check the file; change nothing."),
+) -> None:
+    """Import pendamping, kelompok, the KPM roster or payment schedules from a CSV file.
+
+    Every row is checked first; the file is imported (rows inserted or updated) only if none is
+    wrong, otherwise every bad row is listed and nothing changes.
+    """
+    from programme.imports import MAX_UPLOAD_BYTES, describe, import_csv
+    from programme.models import utcnow
+
+    settings = get_settings()
+    secret_key = settings.secret_key.get_secret_value() if settings.secret_key else ""
+    if kind is ImportKind.ROSTER and not secret_key:
+        typer.echo("PKH_SECRET_KEY must be set: the roster's NIKs are stored as keyed hashes.")
+        raise typer.Exit(1)
+    data = file.read_bytes()
+    if len(data) > MAX_UPLOAD_BYTES:
+        typer.echo(f"{file} is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB; split it.")
+        raise typer.Exit(1)
+    tr = translator(None)
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            report = import_csv(
+                session, kind=kind, data=data, secret_key=secret_key, actor="cli", now=utcnow()
+            )
+            if report.ok and not dry_run:
+                session.commit()
+            else:
+                session.rollback()
+    finally:
+        engine.dispose()
+    if not report.ok:
+        typer.echo(f"{file}: {len(report.problems)} problem(s); nothing was imported.")
+        for problem in report.problems:
+            typer.echo(f"  {describe(problem, tr)}")
+        raise typer.Exit(1)
+    verb = "would be imported (dry run, nothing changed)" if dry_run else "imported"
+    typer.echo(f"{file}: {report.rows} rows {verb} (+created ~updated =unchanged):")
+    typer.echo(report.counts.summary())

@@ -794,6 +794,25 @@ class AnswerRating(Base):
     user: Mapped[TelegramUser | None] = relationship()
 
 
+class QuestionLog(Base):
+    """One message the bot answered, for the statistics; never its text (no personal data)."""
+
+    __tablename__ = "question_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("telegram_user.id", ondelete="SET NULL"), index=True
+    )
+    intent: Mapped[str | None] = mapped_column(String(50))
+    confidence: Mapped[float | None] = mapped_column(Float)
+    answered: Mapped[bool]  # False when the question went to the admins' inbox
+    reason: Mapped[UnansweredReason | None] = mapped_column(
+        _enum(UnansweredReason, "question_log_reason")
+    )
+    channel: Mapped[str | None] = mapped_column(String(10))  # "telegram" or "terminal"
+
+
 class AuditLog(Base):
     """Who did what to which record, and when."""
 

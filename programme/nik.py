@@ -44,6 +44,17 @@ def nik_last4(nik: str) -> str:
     return normalize_nik(nik)[-4:]
 
 
+def nik_date_part_is_plausible(nik: str) -> bool:
+    """Whether digits 7–12 read as a birth date DDMMYY (day + 40 for women), as Dukcapil writes."""
+    digits = normalize_nik(nik)
+    day, month = int(digits[6:8]), int(digits[8:10])
+    if day > 40:
+        day -= 40
+    # The year has two digits, so 29 February is allowed whatever the century.
+    days_in_month = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+    return 1 <= month <= 12 and 1 <= day <= days_in_month[month]
+
+
 def redact_nik(text: str) -> str:
     """`text` with every 16-digit run masked down to its last four digits."""
     return _NIK_LIKE.sub(lambda match: "************" + match.group()[-4:], text)
