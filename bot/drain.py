@@ -81,7 +81,7 @@ class OutboxDrain:
 
     async def _work(self) -> None:
         while True:
-            claimed = await asyncio.to_thread(self._claim)
+            claimed = await self._claim_unless_stopped()
             if claimed is None:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
@@ -94,6 +94,21 @@ class OutboxDrain:
                 log.exception("outbox message %s could not be handled", claimed.id)
             finally:
                 self.in_flight.discard(claimed.id)
+
+    async def _claim_unless_stopped(self) -> ClaimedMessage | None:
+        """Claim the next row; if the drain is stopped meanwhile, give the row back at once.
+
+        A thread cannot be cancelled: without this, a claim still waiting for the database when
+        the drain stops would commit afterwards and leave its row `sending` until recovery.
+        """
+        claiming = asyncio.ensure_future(asyncio.to_thread(self._claim))
+        try:
+            return await asyncio.shield(claiming)
+        except asyncio.CancelledError:
+            claimed = await claiming
+            if claimed is not None:
+                await self._finish(outbox.give_back, claimed.id)
+            raise
 
     def _claim(self) -> ClaimedMessage | None:
         with self._sessions.begin() as session:

@@ -232,6 +232,11 @@ def retry_later(
     )
 
 
+def give_back(session: Session, message_id: int, *, now: datetime) -> None:
+    """Un-claim a message that was never sent (the drain stopped before sending it)."""
+    _finish(session, message_id, now, state=OutboxState.QUEUED)
+
+
 def _finish(session: Session, message_id: int, now: datetime, **values: object) -> None:
     session.execute(
         update(OutboxMessage)
