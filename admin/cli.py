@@ -44,6 +44,7 @@ def create_user(
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    _ensure_schema()
     engine = make_engine(get_settings().database_url)
     try:
         with make_session_factory(engine).begin() as session:
@@ -74,4 +75,27 @@ def serve(
 
     from admin.app import build_admin_app
 
+    if _ensure_schema() == 0:
+        typer.echo("No dashboard account yet: pkh admin create-user NAME --role admin", err=True)
     uvicorn.run(build_admin_app(get_settings()), host=host, port=port, proxy_headers=True)
+
+
+def _ensure_schema() -> int:
+    """Migrate the database to the current schema (idempotent); returns how many accounts exist.
+
+    Only the schema: demo data is `make run`'s business, never the dashboard's.
+    """
+    from sqlalchemy import func, select
+
+    from programme import migrate
+    from programme.db import make_engine, make_session_factory
+    from programme.models import AdminUser
+
+    url = get_settings().database_url
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    try:
+        with make_session_factory(engine)() as session:
+            return session.scalar(select(func.count()).select_from(AdminUser)) or 0
+    finally:
+        engine.dispose()
