@@ -66,7 +66,9 @@ class Assistant:
             request = Request(parse, asker, session, now, translator(asker.language))
             reply = answer(request)
             if reply.unanswered is not None:
-                record_unanswered(session, parse=parse, asker=asker, reason=reply.unanswered)
+                record_unanswered(
+                    session, parse=parse, asker=asker, reason=reply.unanswered, now=now
+                )
             record_question(
                 session,
                 parse=parse,
@@ -80,15 +82,18 @@ class Assistant:
     def _answer_without_nlu(self, text: str, asker: Asker) -> Reply:
         tr = translator(asker.language)
         parse = ParseResult(text=text, intent="", confidence=0.0, ranking=(), entities=())
+        now = self._clock()
         with self._sessions.begin() as session:
-            record_unanswered(session, parse=parse, asker=asker, reason=UnansweredReason.NLU_DOWN)
+            record_unanswered(
+                session, parse=parse, asker=asker, reason=UnansweredReason.NLU_DOWN, now=now
+            )
             record_question(
                 session,
                 parse=parse,
                 asker=asker,
                 reason=UnansweredReason.NLU_DOWN,
                 channel=self._channel,
-                now=self._clock(),
+                now=now,
             )
         return Reply(
             tr._(
@@ -101,7 +106,12 @@ class Assistant:
 
 
 def record_unanswered(
-    session: Session, *, parse: ParseResult, asker: Asker, reason: UnansweredReason
+    session: Session,
+    *,
+    parse: ParseResult,
+    asker: Asker,
+    reason: UnansweredReason,
+    now: datetime | None = None,
 ) -> None:
     """Put a question in the admins' inbox, with the NLU's top guesses (NIKs masked)."""
     guesses = [{"intent": g.name, "confidence": round(g.confidence, 4)} for g in parse.ranking[:5]]
@@ -112,6 +122,7 @@ def record_unanswered(
             top_guesses=guesses,
             confidence=parse.confidence if parse.intent else None,
             user_id=asker.user_id,
+            created_at=now or utc_now(),
         )
     )
 
