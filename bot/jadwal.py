@@ -8,7 +8,7 @@ time or place) or cancel it after a confirmation; members are told of every chan
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from functools import partial
 
 from sqlalchemy.orm import Session
@@ -33,11 +33,9 @@ from bot.staff import (
     cancel_markup,
     cancel_row,
     clear_drafts,
-    day_without_time,
     no_kelompok_text,
     number_after,
     pendamping_staff,
-    read_when,
     refusal_text,
     say,
     send_long,
@@ -45,9 +43,9 @@ from bot.staff import (
     tap_handler,
     tapped,
     typed,
+    typed_moment,
     utc_now,
     when_examples,
-    when_problem_text,
     when_text,
 )
 from pkh.i18n import Translator
@@ -190,16 +188,12 @@ async def receive_when(update: Update, context: ContextTypes.DEFAULT_TYPE) -> ob
     if staff is None or draft is None or draft.kelompok is None:
         return END
     zone = draft.kelompok.time_zone
-    parsed = read_when(typed(update), now=utc_now(), time_zone=zone, day=draft.day)
-    if parsed.problem is not None or parsed.at is None:
-        draft.day = day_without_time(parsed)
-        await say(
-            update,
-            when_problem_text(staff.tr, parsed, zone),
-            cancel_markup(context, staff.tr, KIND),
-        )
+    at, draft.day = await typed_moment(
+        update, context, staff, time_zone=zone, day=draft.day, kind=KIND
+    )
+    if at is None:
         return None
-    draft.starts_at, draft.read_in, draft.day = parsed.at.astimezone(UTC), zone, None
+    draft.starts_at, draft.read_in = at, zone
     return await ask_next(update, context, staff, draft)
 
 
@@ -370,16 +364,12 @@ async def receive_new_time(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if staff is None or move is None:
         return END
     zone = move.meeting.time_zone
-    parsed = read_when(typed(update), now=utc_now(), time_zone=zone, day=move.day)
-    if parsed.problem is not None or parsed.at is None:
-        move.day = day_without_time(parsed)
-        await say(
-            update,
-            when_problem_text(staff.tr, parsed, zone),
-            cancel_markup(context, staff.tr, KIND),
-        )
+    at, move.day = await typed_moment(
+        update, context, staff, time_zone=zone, day=move.day, kind=KIND
+    )
+    if at is None:
         return None
-    move.starts_at, move.day = parsed.at.astimezone(UTC), None
+    move.starts_at = at
     rows = [
         [button(context, staff.tr._("Ya, ubah"), KIND, "yes")],
         cancel_row(context, staff.tr, KIND),

@@ -8,7 +8,7 @@ show its report, cancel it (after a confirmation) or send its failed messages ag
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from functools import partial
 
 from sqlalchemy.orm import Session
@@ -32,11 +32,9 @@ from bot.staff import (
     cancel_markup,
     cancel_row,
     clear_drafts,
-    day_without_time,
     no_kelompok_text,
     number_after,
     pendamping_staff,
-    read_when,
     refusal_text,
     say,
     send_long,
@@ -44,9 +42,9 @@ from bot.staff import (
     tap_handler,
     tapped,
     typed,
+    typed_moment,
     utc_now,
     when_examples,
-    when_problem_text,
     when_text,
 )
 from pkh.i18n import Translator
@@ -216,16 +214,12 @@ async def receive_later(update: Update, context: ContextTypes.DEFAULT_TYPE) -> o
     if staff is None or draft is None:
         return END
     zone = draft.time_zone
-    parsed = read_when(typed(update), now=utc_now(), time_zone=zone, day=draft.day)
-    if parsed.problem is not None or parsed.at is None:
-        draft.day = day_without_time(parsed)
-        await say(
-            update,
-            when_problem_text(staff.tr, parsed, zone),
-            cancel_markup(context, staff.tr, KIND),
-        )
+    at, draft.day = await typed_moment(
+        update, context, staff, time_zone=zone, day=draft.day, kind=KIND
+    )
+    if at is None:
         return None
-    draft.send_at, draft.day = parsed.at.astimezone(UTC), None
+    draft.send_at = at
     text = (
         staff.tr._("Dikirim {when}.", when=when_text(staff.tr, draft.send_at, zone))
         + "\n\n"

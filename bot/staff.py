@@ -172,6 +172,31 @@ def read_when(text: str, *, now: datetime, time_zone: TimeZone, day: date | None
     return parse_when(text, now=now, tz=zone)
 
 
+async def typed_moment(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    staff: Staff,
+    *,
+    time_zone: TimeZone,
+    day: date | None,
+    kind: str,
+) -> tuple[datetime | None, date | None]:
+    """The typed time in UTC and no day to remember; or None, after explaining what to type.
+
+    The second value is the day to remember when only a day was typed ("Sabtu"), so that the
+    next answer ("jam 9") completes it.
+    """
+    parsed = read_when(typed(update), now=utc_now(), time_zone=time_zone, day=day)
+    if parsed.problem is None and parsed.at is not None:
+        return parsed.at.astimezone(UTC), None
+    await say(
+        update,
+        when_problem_text(staff.tr, parsed, time_zone),
+        cancel_markup(context, staff.tr, kind),
+    )
+    return None, day_without_time(parsed)
+
+
 def day_without_time(parsed: ParsedWhen) -> date | None:
     """The day to remember when only a day was typed ("Sabtu"), so "jam 9" can complete it."""
     if parsed.problem is WhenProblem.NO_TIME and parsed.at is not None:

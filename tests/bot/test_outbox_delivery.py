@@ -19,6 +19,7 @@ from programme import outbox
 from programme.db import make_engine, make_session_factory
 from programme.models import OutboxKind, OutboxMessage, OutboxState, TelegramUser, TimeZone, utcnow
 from programme.outbox import NewMessage
+from tests.bot.waiting import eventually
 
 TOKEN = "123456:OUTBOX-TEST"
 FIRST_CHAT = 610_000_001
@@ -82,13 +83,6 @@ def states(engine: Engine, prefix: str) -> Counter[OutboxState]:
             select(OutboxMessage.state).where(OutboxMessage.dedupe_key.like(f"{prefix}:%"))
         ).all()
     return Counter(rows)
-
-
-async def eventually(condition: Callable[[], bool], within: float = 20) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.05)
 
 
 def running(settings: Settings, clock: Callable[[], datetime] = utcnow) -> object:

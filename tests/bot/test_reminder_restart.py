@@ -10,14 +10,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
 
-from bot.bench_broadcast import BotProcess
+from bot.bench_broadcast import BotProcess, bot_environment
 from bot.emulator import BotApiEmulator
 from bot.scheduling import Scheduling, meeting_job_id, send_meeting_reminder
 from programme import meetings
@@ -33,6 +33,7 @@ from programme.models import (
     utcnow,
 )
 from programme.recipients import IN_PROGRAMME
+from tests.bot.waiting import eventually
 
 TOKEN = "123456:RESTART-TEST"
 FIRST_CHAT = 630_000_001
@@ -130,25 +131,10 @@ def reminders_to(emulator: BotApiEmulator, chats: list[int]) -> list[float]:
     ]
 
 
-async def eventually(condition: Callable[[], bool], within: float = 60) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.1)
-
-
 def bot_process(emulator: BotApiEmulator, database: str, key: str, log: Path) -> BotProcess:
-    return BotProcess(
-        {
-            "TELEGRAM_BOT_TOKEN": TOKEN,
-            "TELEGRAM_API_BASE_URL": emulator.base_url,
-            "DATABASE_URL": database,
-            "NLU_URL": "http://127.0.0.1:9",
-            "PKH_SECRET_KEY": key,
-            "QUIET_HOURS": "off",
-        },
-        log,
-    )
+    # The NLU is not asked: these bots get no questions.
+    environment = bot_environment(emulator, database, "http://127.0.0.1:9")
+    return BotProcess({**environment, "PKH_SECRET_KEY": key}, log)
 
 
 async def test_reminders_scheduled_before_a_kill_9_are_sent_once_after_the_restart(

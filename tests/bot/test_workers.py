@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import psycopg
@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from bot.bench_broadcast import BotProcess
+from bot.bench_broadcast import BotProcess, bot_environment
 from bot.drain import OutboxDrain
 from bot.emulator import BotApiEmulator
 from bot.leader import LEADER_APPLICATION_NAME, AdvisoryLock
@@ -25,6 +25,7 @@ from programme import migrate, outbox
 from programme.db import make_engine, make_session_factory
 from programme.models import OutboxKind, OutboxMessage, OutboxState, TimeZone, utcnow
 from programme.outbox import NewMessage
+from tests.bot.waiting import eventually
 from tests.conftest import DatabaseFactory
 
 TOKEN = "123456:WORKERS-TEST"
@@ -89,25 +90,10 @@ def leader_pid(engine: Engine) -> int | None:
     return pids[0] if len(pids) == 1 else None
 
 
-async def eventually(condition: Callable[[], bool], within: float = 60) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.1)
-
-
 def worker(emulator: BotApiEmulator, database: str, secret_key: str, log: Path) -> BotProcess:
-    return BotProcess(
-        {
-            "TELEGRAM_BOT_TOKEN": TOKEN,
-            "TELEGRAM_API_BASE_URL": emulator.base_url,
-            "DATABASE_URL": database,
-            "NLU_URL": "http://127.0.0.1:9",
-            "PKH_SECRET_KEY": secret_key,
-            "QUIET_HOURS": "off",
-        },
-        log,
-    )
+    # The NLU is not asked: these bots get no questions.
+    environment = bot_environment(emulator, database, "http://127.0.0.1:9")
+    return BotProcess({**environment, "PKH_SECRET_KEY": secret_key}, log)
 
 
 async def test_of_two_workers_one_leads_and_a_kill_9_hands_over_without_loss(
