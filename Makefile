@@ -48,11 +48,11 @@ i18n: $(VENV)/.installed ## extract messages, update locale/{id,en} catalogs, co
 			$(VENV)/bin/pybabel -q init -i locale/messages.pot -d locale -l $$lang; \
 		fi; \
 	done
-	$(VENV)/bin/python -m pkh.i18n fill-source-language
+	$(VENV)/bin/python -m core.i18n fill-source-language
 	$(VENV)/bin/pybabel compile -d locale --statistics
 
 run: venvs catalogs ## set up on first use, then chat (terminal: `make run AS=kpm-wita` as a demo user)
-	$(PKH) run $(if $(AS),--as $(AS))
+	$(PKH) run $(if $(filter command line environment,$(origin AS)),--as $(AS))
 
 admin: venvs catalogs ## the admin web dashboard on 127.0.0.1:8000 (accounts: pkh admin create-user)
 	$(PKH) admin serve

@@ -12,8 +12,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from core.i18n import Translator
 from nlu.client import ParseResult
-from pkh.i18n import Translator
 from programme.models import TelegramUser, UnansweredReason, UserRole
 
 

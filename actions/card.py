@@ -18,7 +18,7 @@ from actions.household import (
     stage_label,
 )
 from actions.registry import answers
-from pkh.i18n import Translator
+from core.i18n import Translator
 from programme.models import ChannelKind, ComplaintChannel, DisbursementStatus
 
 CARD = "report_card_problem"

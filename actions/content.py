@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from sqlalchemy import select
 
 from actions.base import Button, Request
+from core.i18n import Translator
 from nlu.normalize import normalise_token
-from pkh.i18n import Translator
 from programme.models import FaqAnswer, UserRole
 
 

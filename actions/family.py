@@ -6,7 +6,7 @@ from actions.base import Reply, Request
 from actions.content import faq_text, link_hint_for, paragraphs, pick_topic, topic_buttons
 from actions.household import household_of, pendamping_contact
 from actions.registry import answers
-from pkh.i18n import Translator
+from core.i18n import Translator
 from programme.models import Kelompok
 
 # First match wins: a wrong birth date is "wrong_data", not a birth; "pindah sekolah" is a school

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from actions.base import Request
-from pkh.i18n import Translator
+from core.i18n import Translator
 from programme.benefits import StageRates, load_stage_rates, paid_components, stage_amount
 from programme.models import (
     BenefitAmount,

@@ -29,7 +29,7 @@ from actions.household import (
     stage_of,
 )
 from actions.registry import answers
-from pkh.i18n import Translator
+from core.i18n import Translator
 from programme.models import (
     BenefitAmount,
     BenefitYear,

@@ -17,7 +17,7 @@ from admin.import_pages import import_form, import_upload
 from admin.stats import CHARTS, stats_chart, stats_csv, stats_page
 from admin.users_pages import create_user, list_users, set_password, update_user
 from admin.web import STATIC_DIR, Clock, SecurityHeaders, make_templates
-from pkh.settings import PROJECT_ROOT, Settings
+from core.settings import PROJECT_ROOT, Settings
 from programme.db import make_engine, make_session_factory
 from programme.models import utcnow
 

@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
 from admin.passwords import dummy_hash, hash_password, needs_rehash, verify_password
-from pkh.i18n import Translator, translator
+from core.i18n import Translator, translator
 from programme.models import AdminSession, AdminUser, LoginAttempt, UserRole
 
 COOKIE_NAME = "pkh_admin"

@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from pkh.settings import get_settings
+from core.settings import get_settings
 
 admin_app = typer.Typer(help="The admin web dashboard.", no_args_is_help=True)
 

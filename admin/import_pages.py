@@ -8,8 +8,8 @@ from starlette.responses import Response
 
 from admin.auth import require_admin
 from admin.web import Page, error_page, login_required, render
-from pkh.i18n import translator
-from pkh.settings import get_settings
+from core.i18n import translator
+from core.settings import get_settings
 from programme.imports import COLUMNS, MAX_UPLOAD_BYTES, ImportKind, ImportReport, import_csv
 
 # Multipart framing around the file adds a few hundred bytes; this leaves room for it.

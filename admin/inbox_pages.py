@@ -21,8 +21,8 @@ from starlette.responses import RedirectResponse, Response
 
 from admin.auth import Scope, Viewer
 from admin.web import Page, error_page, login_required, render
+from core.i18n import Translator
 from nlu.schema import ENTITY_VALUES, INTENTS
-from pkh.i18n import Translator
 from programme import outbox
 from programme.inbox import (
     MAX_REPLY,

@@ -22,7 +22,7 @@ from admin.auth import (
 )
 from admin.queries import home_numbers, newest_waiting_queries
 from admin.web import Page, error_page, login_required, render, safe_next
-from pkh.i18n import translator
+from core.i18n import translator
 
 # Before there is a session, the login form's CSRF token is a double-submit cookie.
 LOGIN_CSRF_COOKIE = "pkh_login_csrf"

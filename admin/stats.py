@@ -15,7 +15,7 @@ from starlette.responses import PlainTextResponse, Response
 from admin import charts
 from admin.stats_queries import WIB, Period, Statistics, statistics
 from admin.web import Page, login_required, render
-from pkh.i18n import Translator
+from core.i18n import Translator
 from programme.models import OutboxKind, OutboxState
 
 DEFAULT_DAYS = 30

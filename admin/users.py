@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from admin.auth import normalise_username
 from admin.passwords import MIN_PASSWORD_LENGTH, hash_password
-from pkh.i18n import LANGUAGES
+from core.i18n import LANGUAGES
 from programme.models import (
     AdminSession,
     AdminUser,

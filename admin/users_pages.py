@@ -12,7 +12,7 @@ from admin.auth import require_admin
 from admin.passwords import MIN_PASSWORD_LENGTH
 from admin.users import AccountRefused
 from admin.web import Page, login_required, render
-from pkh.i18n import LANGUAGES, Translator
+from core.i18n import LANGUAGES, Translator
 from programme.models import UserRole
 
 ROLES = (UserRole.ADMIN, UserRole.PENDAMPING)

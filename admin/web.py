@@ -24,8 +24,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from admin.auth import COOKIE_NAME, NotAllowed, Viewer, find_viewer, tokens_match
 from admin.queries import waiting_query_count
-from pkh.i18n import Translator, translator
-from pkh.settings import PROJECT_ROOT
+from core.i18n import Translator, translator
+from core.settings import PROJECT_ROOT
 
 TEMPLATES_DIR = PROJECT_ROOT / "admin" / "templates"
 STATIC_DIR = PROJECT_ROOT / "admin" / "static"

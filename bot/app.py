@@ -21,6 +21,7 @@ from telegram.ext import (
 )
 
 from bot import accounts, handlers, jadwal, pendamping, siaran
+from bot.assistant import Assistant
 from bot.callbacks import CallbackSigner
 from bot.commands import KPM_COMMANDS, STAFF_COMMANDS
 from bot.context import BotServices
@@ -29,12 +30,11 @@ from bot.leader import Leadership, leader_lock_for
 from bot.linking import linking_conversation
 from bot.scheduling import Scheduling
 from bot.sender import TelegramSender
+from core.quiet import QuietHours
+from core.settings import Settings
 from nlu.client import NLUClient
-from pkh.assistant import Assistant
-from pkh.settings import Settings
 from programme.db import make_engine, make_session_factory
 from programme.models import utcnow
-from programme.outbox import QuietHours
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import typer
 from sqlalchemy import select
 
-from pkh.settings import get_settings
+from core.settings import get_settings
 
 bot_app = typer.Typer(help="The Telegram bot.", no_args_is_help=True)
 invite_app = typer.Typer(help="One-time invite codes that link a family's Telegram account.")

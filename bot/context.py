@@ -13,10 +13,10 @@ from telegram.ext import ContextTypes
 
 from actions import Asker
 from bot import accounts
+from bot.assistant import Assistant
 from bot.callbacks import CallbackSigner
 from bot.scheduling import Scheduling
 from bot.sender import TelegramSender
-from pkh.assistant import Assistant
 
 T = TypeVar("T")
 

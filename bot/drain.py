@@ -22,8 +22,9 @@ from telegram.ext import ExtBot
 
 from bot.callbacks import CallbackSigner
 from bot.sender import SendOptions, retry_after_seconds
+from core.quiet import QuietHours
 from programme import outbox
-from programme.outbox import ClaimedMessage, QuietHours
+from programme.outbox import ClaimedMessage
 
 log = logging.getLogger(__name__)
 

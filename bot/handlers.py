@@ -16,14 +16,14 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from actions import Asker, Reply
 from bot import accounts
+from bot.assistant import record_unanswered
 from bot.callbacks import CallbackSigner
 from bot.commands import show_commands_for
 from bot.context import current_asker, in_session, reply_text, services
 from bot.handoff import deliver_reply, forward_to_pendamping, start_reply
 from bot.replies import chunks, keyboard
+from core.i18n import Translator, translator
 from nlu.client import ParseResult
-from pkh.assistant import record_unanswered
-from pkh.i18n import Translator, translator
 from programme import meetings
 from programme.models import (
     AnswerRating,

@@ -16,7 +16,7 @@ from telegram.ext import ContextTypes
 
 from actions import Asker
 from bot.context import in_session, reply_text, services
-from pkh.i18n import translator
+from core.i18n import translator
 from programme.models import Family, Pendamping, TelegramUser, UserRole
 
 REPLYING_TO = "replying_to"

@@ -48,7 +48,7 @@ from bot.staff import (
     when_examples,
     when_text,
 )
-from pkh.i18n import Translator
+from core.i18n import Translator
 from programme import kelompok, meetings, outbox
 from programme.kelompok import ModuleChoice, SessionChoice
 from programme.meetings import MAX_PLACE, KelompokChoice, MeetingError, MeetingView

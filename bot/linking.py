@@ -25,7 +25,7 @@ from telegram.ext import (
 from bot import accounts
 from bot.context import current_asker, in_session, reply_text, services
 from bot.handlers import link_message
-from pkh.i18n import translator
+from core.i18n import translator
 from programme.models import TelegramUser
 
 log = logging.getLogger(__name__)

@@ -33,7 +33,7 @@ from bot.staff import (
     utc_now,
     when_text,
 )
-from pkh.i18n import Translator
+from core.i18n import Translator
 from programme import kelompok, meetings
 from programme.kelompok import InviteBatch, KelompokRoster
 from programme.meetings import KelompokChoice

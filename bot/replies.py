@@ -10,7 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from actions import Reply
 from bot.callbacks import CallbackSigner
-from pkh.i18n import Translator
+from core.i18n import Translator
 
 MAX_TEXT = 4096  # Telegram's limit for one message
 

@@ -47,7 +47,7 @@ from bot.staff import (
     when_examples,
     when_text,
 )
-from pkh.i18n import Translator
+from core.i18n import Translator
 from programme import broadcasts, kelompok, meetings
 from programme.broadcasts import BroadcastError, BroadcastView
 from programme.meetings import KelompokChoice

@@ -22,8 +22,8 @@ from actions import Asker
 from bot.context import current_asker, services
 from bot.handlers import refuse_staff
 from bot.replies import chunks
-from pkh.i18n import Translator, translator
-from pkh.when import ParsedWhen, WhenProblem, parse_when
+from core.i18n import Translator, translator
+from core.when import ParsedWhen, WhenProblem, parse_when
 from programme.models import TimeZone
 from programme.refusals import Refusal
 

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from actions import Asker, Button, Reply
+from bot.assistant import Assistant
 from nlu.client import NLUClient
-from pkh.assistant import Assistant
 from programme.demo import demo_handles
 from programme.models import TelegramUser
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, text
 
-from pkh.settings import get_settings
+from core.settings import get_settings
 from programme.db import make_engine
 from programme.models import Base
 

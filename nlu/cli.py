@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from pkh.settings import PROJECT_ROOT, get_settings
+from core.settings import PROJECT_ROOT, get_settings
 
 nlu_app = typer.Typer(help="Train, serve, validate and evaluate the Rasa NLU model.")
 

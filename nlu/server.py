@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from pkh.settings import PROJECT_ROOT, get_settings
+from core.settings import PROJECT_ROOT, get_settings
 
 log = logging.getLogger(__name__)
 

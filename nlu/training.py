@@ -6,8 +6,8 @@ import logging
 import subprocess
 from pathlib import Path
 
+from core.settings import PROJECT_ROOT
 from nlu.server import fingerprint, model_path, rasa_command, rasa_environment
-from pkh.settings import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
 

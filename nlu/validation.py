@@ -9,10 +9,10 @@ from pathlib import Path
 
 import yaml
 
+from core.settings import PROJECT_ROOT
 from nlu.schema import ENTITY_VALUES, INTENTS
 from nlu.server import rasa_command, rasa_environment
 from nlu.trainingdata import load_examples, normalised_text, parse_annotated
-from pkh.settings import PROJECT_ROOT
 
 TRAINING_DIR = PROJECT_ROOT / "data" / "nlu"
 HELDOUT_DIR = PROJECT_ROOT / "tests" / "nlu" / "heldout"

@@ -55,8 +55,8 @@ def chat(
     from actions import Asker
     from bot.terminal import chat as run_chat
     from bot.terminal import find_demo_asker
+    from core.settings import get_settings
     from nlu.server import nlu_server
-    from pkh.settings import get_settings
     from programme.db import make_engine, make_session_factory
 
     settings = get_settings()
@@ -76,8 +76,8 @@ def run(
     as_: str = typer.Option(None, "--as", help="For the terminal chat: a demo user handle."),
 ) -> None:
     """First use: set up database and model; then the Telegram bot (token set) or terminal chat."""
+    from core.settings import get_settings
     from pkh import firstrun
-    from pkh.settings import get_settings
 
     firstrun.ensure_secret_key(typer.echo)
     firstrun.ensure_database(typer.echo)
@@ -99,7 +99,7 @@ def bench_nlu(
     url: str = typer.Option(None, help="Benchmark this running server instead of starting one."),
 ) -> None:
     """Parse latency p50/p99 through the HTTP API, one at a time and 8 concurrent."""
-    from nlu.bench import render_table, run_benchmark
+    from devtools.bench_nlu import render_table, run_benchmark
     from nlu.server import nlu_server
 
     with nlu_server(url) as served:
@@ -115,9 +115,9 @@ def bench_bot(
     database_url: str = typer.Option(None, help="Database to use (default: a fresh SQLite file)."),
 ) -> None:
     """Reply latency p50/p95/p99 under load: emulator + real NLU server + database."""
-    from bot.bench import prepare_database, run_bot_benchmark
+    from core.settings import get_settings
+    from devtools.bench_bot import prepare_database, run_bot_benchmark
     from nlu.server import nlu_server
-    from pkh.settings import get_settings
 
     settings = get_settings()
     url = prepare_database(database_url)
@@ -142,9 +142,9 @@ def bench_broadcast(
     database_url: str = typer.Option(None, help="Database to use (default: a fresh SQLite file)."),
 ) -> None:
     """One broadcast to many chats through the emulator's limits, with kill -9 and a restart."""
-    from bot.bench_broadcast import prepare_broadcast_database, run_broadcast_benchmark
+    from core.settings import PROJECT_ROOT, get_settings
+    from devtools.bench_broadcast import prepare_broadcast_database, run_broadcast_benchmark
     from nlu.server import nlu_server
-    from pkh.settings import PROJECT_ROOT, get_settings
 
     settings = get_settings()
     typer.echo(f"preparing a database with {chats} linked chats…")

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from sqlalchemy import func, select
 
-from pkh.settings import PROJECT_ROOT, get_settings
+from core.settings import PROJECT_ROOT, get_settings
 from programme import migrate
 from programme.db import make_engine, make_session_factory
 from programme.demo import seed_demo

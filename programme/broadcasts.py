@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from pkh.i18n import translator
+from core.i18n import translator
 from programme import outbox
 from programme.models import (
     AuditLog,

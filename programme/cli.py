@@ -8,8 +8,8 @@ from pathlib import Path
 import typer
 from sqlalchemy.engine import make_url
 
-from pkh.i18n import translator
-from pkh.settings import get_settings
+from core.i18n import translator
+from core.settings import get_settings
 from programme import migrate
 from programme.db import make_engine, make_session_factory
 from programme.demo import seed_demo

@@ -18,7 +18,7 @@ from typing import Final, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pkh.i18n import Translator, translator
+from core.i18n import Translator, translator
 from programme.models import (
     AuditLog,
     Channel,

@@ -32,11 +32,11 @@ import yaml
 from sqlalchemy import Select, case, or_, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
+from core.i18n import translator
+from core.settings import PROJECT_ROOT
 from nlu.normalize import normalise_token
 from nlu.schema import ENTITY_VALUES, INTENTS
 from nlu.trainingdata import load_examples
-from pkh.i18n import translator
-from pkh.settings import PROJECT_ROOT
 from programme.models import (
     AuditLog,
     Family,

@@ -17,7 +17,7 @@ from sqlalchemy import and_, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from pkh.i18n import Translator, translator
+from core.i18n import Translator, translator
 from programme import outbox
 from programme.models import (
     AuditLog,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
@@ -19,6 +19,7 @@ from sqlalchemy import CursorResult, Result, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from core.quiet import QuietHours
 from programme.models import OutboxKind, OutboxMessage, OutboxState, TimeZone
 
 # Reminders and roll-ups are about a meeting that will not wait; news can.
@@ -33,45 +34,6 @@ PRIORITY = {
 _INSERT_CHUNK = 500
 _BLOCKED_ERROR = "chat unreachable (blocked the bot)"
 MAX_ATTEMPTS = 5  # transient failures (5xx, flood control) before a message is marked failed
-
-
-@dataclass(frozen=True)
-class QuietHours:
-    """Local hours in which no bulk message goes out unless it is urgent (21.00–06.00 default)."""
-
-    start: time = time(21)
-    end: time = time(6)
-
-    def contains(self, moment: datetime, time_zone: TimeZone) -> bool:
-        local = moment.astimezone(ZoneInfo(time_zone.value)).time()
-        if self.start <= self.end:
-            return self.start <= local < self.end
-        return local >= self.start or local < self.end
-
-    def ends_after(self, moment: datetime, time_zone: TimeZone) -> datetime:
-        """The first moment at or after `moment` that is outside quiet hours in `time_zone`."""
-        if not self.contains(moment, time_zone):
-            return moment
-        local = moment.astimezone(ZoneInfo(time_zone.value))
-        end = local.replace(hour=self.end.hour, minute=self.end.minute, second=0, microsecond=0)
-        return end if end > local else end + timedelta(days=1)
-
-    @classmethod
-    def parse(cls, text: str) -> QuietHours | None:
-        """'21-6' or '21.00-06.00' → QuietHours; '' or 'off' → None (no quiet hours)."""
-        text = text.strip().lower()
-        if text in ("", "off", "none"):
-            return None
-        try:
-            start, end = (_parse_hour(part) for part in text.split("-"))
-        except ValueError as exc:
-            raise ValueError(f"quiet hours must look like 21-6, got {text!r}") from exc
-        return cls(start, end)
-
-
-def _parse_hour(text: str) -> time:
-    hour, _, minute = text.strip().replace(":", ".").partition(".")
-    return time(int(hour), int(minute or 0))
 
 
 @dataclass(frozen=True)
@@ -168,7 +130,7 @@ def claim_next(
         or_(OutboxMessage.expires_at.is_(None), OutboxMessage.expires_at > now),
     ]
     if quiet is not None:
-        resting = [zone for zone in TimeZone if quiet.contains(now, zone)]
+        resting = [zone for zone in TimeZone if quiet.contains(now, ZoneInfo(zone))]
         if resting:
             due.append(or_(OutboxMessage.urgent, OutboxMessage.time_zone.not_in(resting)))
     candidate = (

@@ -6,7 +6,7 @@ the bot shows `error.text(tr)`. `str(error)` is the Indonesian text, for logs an
 
 from __future__ import annotations
 
-from pkh.i18n import Translator
+from core.i18n import Translator
 
 
 def mark(message: str) -> str:

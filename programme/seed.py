@@ -21,8 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.settings import PROJECT_ROOT
 from nlu.schema import ENTITY_VALUES, FALLBACK_INTENT, INTENTS
-from pkh.settings import PROJECT_ROOT
 from programme.models import (
     AuditLog,
     Base,

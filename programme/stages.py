@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased, joinedload
 
-from pkh.i18n import Translator, translator
+from core.i18n import Translator, translator
 from programme import outbox
 from programme.models import (
     AuditLog,

@@ -12,8 +12,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from actions import Asker
+from bot.assistant import Assistant
 from nlu.client import NLUClient
-from pkh.assistant import Assistant
 from programme.db import make_engine, make_session_factory
 from programme.demo import demo_handles
 from programme.models import QuestionLog, TelegramUser, UnansweredQuery, UnansweredReason

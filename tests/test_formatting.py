@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from pkh import formatting
+from core import formatting
 
 
 def test_rupiah_has_dots_and_no_decimals() -> None:

@@ -11,8 +11,8 @@ import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
-from pkh.i18n import LOCALE_DIR, Translator
-from pkh.settings import PROJECT_ROOT
+from core.i18n import LOCALE_DIR, Translator
+from core.settings import PROJECT_ROOT
 
 
 def load(path: Path, locale: str | None = None) -> Catalog:

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from pkh.when import ParsedWhen, WhenProblem, parse_when
+from core.when import ParsedWhen, WhenProblem, parse_when
 
 WIB = ZoneInfo("Asia/Jakarta")
 WITA = ZoneInfo("Asia/Makassar")

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from actions import Asker, Reply, Request, answer
+from core.i18n import Translator
 from nlu.client import Entity, IntentGuess, ParseResult
-from pkh.i18n import Translator
 from programme.demo import demo_handles
 from programme.models import TelegramUser
 

@@ -14,9 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from actions import Asker, Reply, Request, answer
+from core.formatting import rupiah
+from core.i18n import Translator
 from nlu.client import Entity, ParseResult
-from pkh.formatting import rupiah
-from pkh.i18n import Translator
 from programme.models import (
     BenefitAmount,
     Component,

@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 
 from admin.app import build_admin_app
 from admin.users import create_user
-from pkh.settings import get_settings
+from core.settings import get_settings
 from programme.db import make_engine, make_session_factory
 from programme.models import UserRole, utcnow
 

@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from admin.app import build_admin_app
 from admin.users import create_user
-from pkh.settings import Settings
+from core.settings import Settings
 from programme.db import make_engine, make_session_factory
 from programme.models import (
     AnswerRating,

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
-from pkh.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
 from programme.imports import MAX_UPLOAD_BYTES
 from programme.models import AuditLog, Family, Kelompok, UserRole
 from tests.admin.conftest import form_token, log_in, make_account

@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from admin.app import build_admin_app
-from pkh.settings import get_settings
+from core.settings import get_settings
 from programme.models import (
     AuditLog,
     Family,

@@ -16,8 +16,8 @@ from starlette.testclient import TestClient
 
 from actions import Asker
 from admin.stats import CHARTS, CSV_HEADER
+from bot.assistant import record_question
 from nlu.client import ParseResult
-from pkh.assistant import record_question
 from programme.models import (
     AnswerRating,
     Broadcast,

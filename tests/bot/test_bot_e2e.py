@@ -11,8 +11,8 @@ import pytest
 from telegram.ext import Application
 
 from bot.app import build_application, polling_in_this_loop
-from bot.emulator import BotApiEmulator, SentMessage
-from pkh.settings import Settings
+from core.settings import Settings
+from devtools.emulator import BotApiEmulator, SentMessage
 from programme.db import make_engine, make_session_factory
 from programme.demo import demo_handles
 

@@ -40,7 +40,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.emulator import BotApiEmulator
+from devtools.emulator import BotApiEmulator
 
 TOKEN = "123456:TEST-TOKEN"
 SITI = 5001

@@ -11,8 +11,8 @@ from sqlalchemy import create_engine
 from typer.testing import CliRunner
 
 from bot import accounts
+from core.settings import get_settings
 from pkh.cli import app
-from pkh.settings import get_settings
 from programme.db import make_session_factory
 
 

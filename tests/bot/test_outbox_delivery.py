@@ -13,8 +13,8 @@ from telegram.ext import Application
 
 from bot.app import build_application, polling_in_this_loop
 from bot.callbacks import CallbackSigner
-from bot.emulator import BotApiEmulator
-from pkh.settings import Settings
+from core.settings import Settings
+from devtools.emulator import BotApiEmulator
 from programme import outbox
 from programme.db import make_engine, make_session_factory
 from programme.models import OutboxKind, OutboxMessage, OutboxState, TelegramUser, TimeZone, utcnow

@@ -22,9 +22,9 @@ from telegram.ext import Application
 from bot import pendamping as pendamping_tools
 from bot.app import build_application, polling_in_this_loop
 from bot.context import BotServices
-from bot.emulator import BotApiEmulator, SentMessage
-from pkh.formatting import long_date
-from pkh.settings import Settings
+from core.formatting import long_date
+from core.settings import Settings
+from devtools.emulator import BotApiEmulator, SentMessage
 from programme import meetings
 from programme.db import make_engine, make_session_factory
 from programme.demo import demo_handles

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
-from bot.bench_broadcast import BotProcess, bot_environment
-from bot.emulator import BotApiEmulator
 from bot.scheduling import Scheduling, meeting_job_id, send_meeting_reminder
+from devtools.bench_broadcast import BotProcess, bot_environment
+from devtools.emulator import BotApiEmulator
 from programme import meetings
 from programme.db import make_engine, make_session_factory
 from programme.meetings import ReminderKind

@@ -7,8 +7,8 @@ import time
 
 from telegram.ext import ExtBot
 
-from bot.emulator import BotApiEmulator
 from bot.sender import TelegramSender
+from devtools.emulator import BotApiEmulator
 
 TOKEN = "123456:TEST-TOKEN"
 

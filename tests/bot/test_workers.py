@@ -17,10 +17,10 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from bot.bench_broadcast import BotProcess, bot_environment
 from bot.drain import OutboxDrain
-from bot.emulator import BotApiEmulator
 from bot.leader import LEADER_APPLICATION_NAME, AdvisoryLock
+from devtools.bench_broadcast import BotProcess, bot_environment
+from devtools.emulator import BotApiEmulator
 from programme import migrate, outbox
 from programme.db import make_engine, make_session_factory
 from programme.models import OutboxKind, OutboxMessage, OutboxState, TimeZone, utcnow

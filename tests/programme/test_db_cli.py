@@ -8,7 +8,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from pkh.settings import get_settings
+from core.settings import get_settings
 from programme import migrate
 from programme.cli import db_app
 

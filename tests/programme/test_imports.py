@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from core.settings import PROJECT_ROOT, get_settings
 from pkh.cli import app
-from pkh.settings import PROJECT_ROOT, get_settings
 from programme.db import make_engine, make_session_factory
 from programme.imports import ImportKind, ImportReport, Problem, import_csv
 from programme.models import (

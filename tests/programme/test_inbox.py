@@ -56,7 +56,7 @@ def ask(
     guess: str = SCHEDULE,
     at: datetime = NOW - timedelta(hours=1),
 ) -> UnansweredQuery:
-    """A question in the inbox, as pkh.assistant.record_unanswered leaves it."""
+    """A question in the inbox, as bot.assistant.record_unanswered leaves it."""
     query = UnansweredQuery(
         text=text,
         reason=reason,

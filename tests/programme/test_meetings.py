@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pkh.i18n import Translator
+from core.i18n import Translator
 from programme import outbox
 from programme.meetings import (
     MeetingError,

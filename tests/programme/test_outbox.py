@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.quiet import QuietHours
 from programme import outbox
 from programme.models import OutboxKind, OutboxMessage, OutboxState, TimeZone
-from programme.outbox import NewMessage, QuietHours
+from programme.outbox import NewMessage
 
 NOON_WIB = datetime(2026, 11, 23, 5, 0, tzinfo=UTC)  # 12.00 WIB, 13.00 WITA, 14.00 WIT
 QUIET = QuietHours()
@@ -135,8 +137,10 @@ def test_bad_quiet_hours_are_refused_clearly() -> None:
 
 def test_quiet_hours_end_at_six_local_time() -> None:
     late = datetime(2026, 11, 23, 16, 0, tzinfo=UTC)  # 23.00 WIB
-    assert QUIET.ends_after(late, TimeZone.WIB) == datetime(2026, 11, 23, 23, 0, tzinfo=UTC)
-    assert QUIET.ends_after(NOON_WIB, TimeZone.WIB) == NOON_WIB
+    assert QUIET.ends_after(late, ZoneInfo(TimeZone.WIB)) == datetime(
+        2026, 11, 23, 23, 0, tzinfo=UTC
+    )
+    assert QUIET.ends_after(NOON_WIB, ZoneInfo(TimeZone.WIB)) == NOON_WIB
 
 
 def test_a_reminder_whose_meeting_started_expires_instead_of_going_out(session: Session) -> None:

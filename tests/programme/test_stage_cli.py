@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from core.settings import get_settings
 from pkh.cli import app
-from pkh.settings import get_settings
 from programme.db import make_engine, make_session_factory
 from programme.models import OutboxKind, OutboxMessage
 

@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.quiet import QuietHours
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 _PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "xxx", "todo"}
@@ -50,8 +52,6 @@ class Settings(BaseSettings):
     @field_validator("quiet_hours")
     @classmethod
     def _valid_quiet_hours(cls, value: str) -> str:
-        from programme.outbox import QuietHours
-
         QuietHours.parse(value)  # raises ValueError with a clear message
         return value
 

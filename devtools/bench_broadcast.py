@@ -24,9 +24,9 @@ from pathlib import Path
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from bot.emulator import BotApiEmulator
 from bot.scheduling import Scheduling
-from pkh.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
+from devtools.emulator import BotApiEmulator
 from programme import broadcasts, migrate
 from programme.db import make_engine, make_session_factory
 from programme.demo import seed_demo

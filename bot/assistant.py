@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from actions import Asker, Reply, Request, answer
 from actions.content import main_menu
+from core.i18n import translator
 from nlu.client import NLUClient, NLUError, ParseResult
-from pkh.i18n import translator
 from programme.models import QuestionLog, UnansweredQuery, UnansweredReason
 from programme.nik import redact_nik
 

@@ -16,8 +16,8 @@ from functools import cache
 
 from babel.support import NullTranslations, Translations
 
-from pkh import formatting
-from pkh.settings import PROJECT_ROOT
+from core import formatting
+from core.settings import PROJECT_ROOT
 
 LOCALE_DIR = PROJECT_ROOT / "locale"
 LANGUAGES = ("id", "en")

@@ -8,9 +8,9 @@ import statistics
 import time
 from dataclasses import dataclass
 
+from core.settings import PROJECT_ROOT
 from nlu.client import NLUClient
 from nlu.trainingdata import load_examples
-from pkh.settings import PROJECT_ROOT
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.app import build_application, polling_in_this_loop
-from bot.emulator import BotApiEmulator
+from core.settings import PROJECT_ROOT, Settings
+from devtools.emulator import BotApiEmulator
 from nlu.trainingdata import load_examples
-from pkh.settings import PROJECT_ROOT, Settings
 from programme import migrate
 from programme.db import make_engine, make_session_factory
 from programme.seed import seed_reference
