@@ -20,7 +20,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import accounts, handlers, jadwal, pendamping, siaran
+from bot import handlers, jadwal, pendamping, siaran
 from bot.assistant import Assistant
 from bot.callbacks import CallbackSigner
 from bot.commands import KPM_COMMANDS, STAFF_COMMANDS
@@ -33,6 +33,7 @@ from bot.sender import TelegramSender
 from core.quiet import QuietHours
 from core.settings import Settings
 from nlu.client import NLUClient
+from programme import accounts
 from programme.db import make_engine, make_session_factory
 from programme.models import utcnow
 

@@ -12,11 +12,11 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from actions import Asker
-from bot import accounts
 from bot.assistant import Assistant
 from bot.callbacks import CallbackSigner
 from bot.scheduling import Scheduling
 from bot.sender import TelegramSender
+from programme import accounts
 
 T = TypeVar("T")
 

@@ -15,7 +15,6 @@ from telegram.error import BadRequest
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from actions import Asker, Reply
-from bot import accounts
 from bot.assistant import record_unanswered
 from bot.callbacks import CallbackSigner
 from bot.commands import show_commands_for
@@ -24,7 +23,7 @@ from bot.handoff import deliver_reply, forward_to_pendamping, start_reply
 from bot.replies import chunks, keyboard
 from core.i18n import Translator, translator
 from nlu.client import ParseResult
-from programme import meetings
+from programme import accounts, meetings
 from programme.models import (
     AnswerRating,
     AuditLog,

@@ -22,10 +22,10 @@ from telegram.ext import (
     filters,
 )
 
-from bot import accounts
 from bot.context import current_asker, in_session, reply_text, services
 from bot.handlers import link_message
 from core.i18n import translator
+from programme import accounts
 from programme.models import TelegramUser
 
 log = logging.getLogger(__name__)

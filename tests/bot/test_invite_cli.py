@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import create_engine
 from typer.testing import CliRunner
 
-from bot import accounts
 from core.settings import get_settings
 from pkh.cli import app
+from programme import accounts
 from programme.db import make_session_factory
 
 

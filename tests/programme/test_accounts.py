@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot import accounts
+from programme import accounts
 from programme.models import AuditLog, LinkAttempt, TelegramUser, UserRole
 
 DEMO_INVITE = "DEMO-LINK-WITA"
