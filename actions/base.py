@@ -14,15 +14,8 @@ from sqlalchemy.orm import Session
 
 from core.i18n import Translator
 from nlu.client import ParseResult
+from programme.buttons import Button
 from programme.models import TelegramUser, UnansweredReason, UserRole
-
-
-@dataclass(frozen=True, slots=True)
-class Button:
-    """A choice under a reply. `data` is what comes back when it is tapped, e.g. "ask:greet"."""
-
-    label: str
-    data: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,3 +71,5 @@ class Request:
 
 
 Action = Callable[[Request], Reply]
+
+__all__ = ["Action", "Asker", "Button", "Reply", "Request"]

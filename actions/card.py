@@ -19,11 +19,12 @@ from actions.household import (
 )
 from actions.registry import answers
 from core.i18n import Translator
+from nlu.schema import Intent
 from programme.models import ChannelKind, ComplaintChannel, DisbursementStatus
 
-CARD = "report_card_problem"
-COMPLAINT = "file_complaint"
-BPNT = "ask_bpnt"
+CARD = Intent.REPORT_CARD_PROBLEM
+COMPLAINT = Intent.FILE_COMPLAINT
+BPNT = Intent.ASK_BPNT
 
 # Sub-topics of faq.yml, picked from whole words of the question (typed or normalised, so
 # "ketelen" counts as "tertelan"); the first match wins. Inflected forms are listed one by one.
@@ -222,5 +223,5 @@ def channel_line(tr: Translator, channel: ComplaintChannel, household: Household
 @answers(BPNT)
 def answer_bpnt(request: Request) -> Reply:
     """What BPNT / Program Sembako is and how it is paid (its value worded with caution)."""
-    buttons = topic_buttons(request.tr, [COMPLAINT, "ask_payment_schedule"])
+    buttons = topic_buttons(request.tr, [COMPLAINT, Intent.ASK_PAYMENT_SCHEDULE])
     return Reply(faq_text(request, BPNT), buttons, intent=BPNT, topic_key="general")

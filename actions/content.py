@@ -10,6 +10,8 @@ from sqlalchemy import select
 from actions.base import Button, Request
 from core.i18n import Translator
 from nlu.normalize import normalise_token
+from nlu.schema import Intent
+from programme.buttons import ButtonKind
 from programme.models import FaqAnswer, UserRole
 
 
@@ -58,43 +60,43 @@ def pick_topic(text: str, keywords: Mapping[str, tuple[str, ...]]) -> str | None
 
 
 MAIN_TOPICS = (
-    "ask_payment_schedule",
-    "ask_benefit_amount",
-    "ask_payment_status",
-    "ask_p2k2_schedule",
-    "report_card_problem",
-    "ask_graduation",
-    "file_complaint",
-    "request_human",
+    Intent.ASK_PAYMENT_SCHEDULE,
+    Intent.ASK_BENEFIT_AMOUNT,
+    Intent.ASK_PAYMENT_STATUS,
+    Intent.ASK_P2K2_SCHEDULE,
+    Intent.REPORT_CARD_PROBLEM,
+    Intent.ASK_GRADUATION,
+    Intent.FILE_COMPLAINT,
+    Intent.REQUEST_HUMAN,
 )
 
 
 def topic_label(tr: Translator, intent: str) -> str:
     """A short button label for an intent."""
-    labels = {
-        "ask_payment_schedule": tr._("Kapan cair?"),
-        "ask_benefit_amount": tr._("Besaran bantuan"),
-        "ask_payment_status": tr._("Status bantuan saya"),
-        "ask_recipient_check": tr._("Cek status penerima"),
-        "ask_registration": tr._("Cara mendaftar"),
-        "ask_obligations": tr._("Kewajiban KPM"),
-        "ask_p2k2_modules": tr._("Apa itu P2K2?"),
-        "ask_p2k2_schedule": tr._("Jadwal P2K2"),
-        "ask_graduation": tr._("Graduasi"),
-        "ask_after_graduation": tr._("Setelah graduasi"),
-        "ask_bpnt": tr._("BPNT / Sembako"),
-        "report_card_problem": tr._("Masalah kartu KKS"),
-        "file_complaint": tr._("Pengaduan"),
-        "ask_pendamping_contact": tr._("Pendamping saya"),
-        "update_family_data": tr._("Lapor perubahan data"),
-        "request_human": tr._("Hubungi pendamping"),
+    labels: dict[str, str] = {
+        Intent.ASK_PAYMENT_SCHEDULE: tr._("Kapan cair?"),
+        Intent.ASK_BENEFIT_AMOUNT: tr._("Besaran bantuan"),
+        Intent.ASK_PAYMENT_STATUS: tr._("Status bantuan saya"),
+        Intent.ASK_RECIPIENT_CHECK: tr._("Cek status penerima"),
+        Intent.ASK_REGISTRATION: tr._("Cara mendaftar"),
+        Intent.ASK_OBLIGATIONS: tr._("Kewajiban KPM"),
+        Intent.ASK_P2K2_MODULES: tr._("Apa itu P2K2?"),
+        Intent.ASK_P2K2_SCHEDULE: tr._("Jadwal P2K2"),
+        Intent.ASK_GRADUATION: tr._("Graduasi"),
+        Intent.ASK_AFTER_GRADUATION: tr._("Setelah graduasi"),
+        Intent.ASK_BPNT: tr._("BPNT / Sembako"),
+        Intent.REPORT_CARD_PROBLEM: tr._("Masalah kartu KKS"),
+        Intent.FILE_COMPLAINT: tr._("Pengaduan"),
+        Intent.ASK_PENDAMPING_CONTACT: tr._("Pendamping saya"),
+        Intent.UPDATE_FAMILY_DATA: tr._("Lapor perubahan data"),
+        Intent.REQUEST_HUMAN: tr._("Hubungi pendamping"),
     }
     return labels.get(intent, intent)
 
 
 def topic_buttons(tr: Translator, intents: tuple[str, ...] | list[str]) -> tuple[Button, ...]:
-    """Buttons that ask the question of each intent for the user ("ask:<intent>")."""
-    return tuple(Button(topic_label(tr, intent), f"ask:{intent}") for intent in intents)
+    """Buttons that ask the question of each intent for the user."""
+    return tuple(Button(topic_label(tr, intent), ButtonKind.ASK, intent) for intent in intents)
 
 
 def main_menu(tr: Translator) -> tuple[Button, ...]:

@@ -8,9 +8,10 @@ from actions.base import Reply, Request
 from actions.content import faq_text, pick_topic, topic_buttons
 from actions.household import Household, family_status_label, household_of
 from actions.registry import answers
+from nlu.schema import Intent
 
-RECIPIENT_CHECK = "ask_recipient_check"
-REGISTRATION = "ask_registration"
+RECIPIENT_CHECK = Intent.ASK_RECIPIENT_CHECK
+REGISTRATION = Intent.ASK_REGISTRATION
 
 # Sub-topics of faq.yml, picked from whole words of the question; the first match wins.
 RECIPIENT_CHECK_KEYWORDS = {
@@ -50,7 +51,10 @@ REGISTRATION_KEYWORDS = {
 def answer_recipient_check(request: Request) -> Reply:
     """How to check at cekbansos (site, app, or what "not found" means); a linked KPM's standing."""
     return faq_with_standing(
-        request, RECIPIENT_CHECK, RECIPIENT_CHECK_KEYWORDS, [REGISTRATION, "ask_payment_status"]
+        request,
+        RECIPIENT_CHECK,
+        RECIPIENT_CHECK_KEYWORDS,
+        [REGISTRATION, Intent.ASK_PAYMENT_STATUS],
     )
 
 
@@ -58,7 +62,7 @@ def answer_recipient_check(request: Request) -> Reply:
 def answer_registration(request: Request) -> Reply:
     """No open registration: how to be proposed, or who is eligible; a linked KPM's standing."""
     return faq_with_standing(
-        request, REGISTRATION, REGISTRATION_KEYWORDS, [RECIPIENT_CHECK, "ask_benefit_amount"]
+        request, REGISTRATION, REGISTRATION_KEYWORDS, [RECIPIENT_CHECK, Intent.ASK_BENEFIT_AMOUNT]
     )
 
 

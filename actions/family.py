@@ -7,6 +7,7 @@ from actions.content import faq_text, link_hint_for, paragraphs, pick_topic, top
 from actions.household import household_of, pendamping_contact
 from actions.registry import answers
 from core.i18n import Translator
+from nlu.schema import Intent
 from programme.models import Kelompok
 
 # First match wins: a wrong birth date is "wrong_data", not a birth; "pindah sekolah" is a school
@@ -39,19 +40,19 @@ _COMPONENT_CHANGES = {
 # --- the answers -------------------------------------------------------------------------------
 
 
-@answers("ask_pendamping_contact")
+@answers(Intent.ASK_PENDAMPING_CONTACT)
 def answer_pendamping_contact(request: Request) -> Reply:
     """Linked: the pendamping's name, phone and kelompok; otherwise where to find them."""
     household = household_of(request)
     if household is None:
         text = paragraphs(
-            faq_text(request, "ask_pendamping_contact", "not_linked"), link_hint_for(request)
+            faq_text(request, Intent.ASK_PENDAMPING_CONTACT, "not_linked"), link_hint_for(request)
         )
-        return Reply(text, intent="ask_pendamping_contact", topic_key="not_linked")
+        return Reply(text, intent=Intent.ASK_PENDAMPING_CONTACT, topic_key="not_linked")
     return Reply(
         _pendamping_text(request.tr, household.kelompok),
-        topic_buttons(request.tr, ("request_human",)),
-        intent="ask_pendamping_contact",
+        topic_buttons(request.tr, (Intent.REQUEST_HUMAN,)),
+        intent=Intent.ASK_PENDAMPING_CONTACT,
         topic_key="linked",
     )
 
@@ -76,22 +77,24 @@ def _pendamping_text(tr: Translator, kelompok: Kelompok) -> str:
     return paragraphs(f"{who}\n{phone}", offer)
 
 
-@answers("update_family_data")
+@answers(Intent.UPDATE_FAMILY_DATA)
 def answer_update_family_data(request: Request) -> Reply:
     """How to report a change (birth, school, pengurus, wrong data, move) and to whom."""
     topic = _change_topic(request)
     household = household_of(request)
     if household is None:
-        text = paragraphs(faq_text(request, "update_family_data", topic), link_hint_for(request))
-        return Reply(text, intent="update_family_data", topic_key=topic)
+        text = paragraphs(
+            faq_text(request, Intent.UPDATE_FAMILY_DATA, topic), link_hint_for(request)
+        )
+        return Reply(text, intent=Intent.UPDATE_FAMILY_DATA, topic_key=topic)
     report_to = request.tr._(
         "Sampaikan laporannya ke pendamping Bapak/Ibu, {pendamping}.",
         pendamping=pendamping_contact(request.tr, household.pendamping),
     )
     return Reply(
-        paragraphs(faq_text(request, "update_family_data", topic), report_to),
-        topic_buttons(request.tr, ("request_human",)),
-        intent="update_family_data",
+        paragraphs(faq_text(request, Intent.UPDATE_FAMILY_DATA, topic), report_to),
+        topic_buttons(request.tr, (Intent.REQUEST_HUMAN,)),
+        intent=Intent.UPDATE_FAMILY_DATA,
         topic_key=topic,
     )
 
@@ -103,17 +106,19 @@ def _change_topic(request: Request) -> str:
     return by_words or _COMPONENT_CHANGES.get(component or "", "general")
 
 
-@answers("request_human")
+@answers(Intent.REQUEST_HUMAN)
 def answer_request_human(request: Request) -> Reply:
     """Linked: hand the question over to the family's pendamping; otherwise say how to link."""
     household = household_of(request)
     if household is None:
-        text = paragraphs(faq_text(request, "request_human", "not_linked"), link_hint_for(request))
-        return Reply(text, intent="request_human", topic_key="not_linked")
+        text = paragraphs(
+            faq_text(request, Intent.REQUEST_HUMAN, "not_linked"), link_hint_for(request)
+        )
+        return Reply(text, intent=Intent.REQUEST_HUMAN, topic_key="not_linked")
     pendamping = household.pendamping
     return Reply(
-        faq_text(request, "request_human", pendamping_name=pendamping.name),
-        intent="request_human",
+        faq_text(request, Intent.REQUEST_HUMAN, pendamping_name=pendamping.name),
+        intent=Intent.REQUEST_HUMAN,
         topic_key="general",
         handoff_pendamping_id=pendamping.id,
     )

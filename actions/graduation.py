@@ -10,6 +10,7 @@ from actions.content import faq_text, link_hint_for, paragraphs, pick_topic
 from actions.household import Household, household_of, pendamping_contact
 from actions.registry import answers
 from core.i18n import Translator
+from nlu.schema import Intent
 from programme.models import Family, FamilyStatus, GraduationType, MemberComponent
 
 # First match wins: "dicoret" is about removal even when it says "cara"; "cara graduasi mandiri"
@@ -58,11 +59,11 @@ _PROGRAMME_PHRASES: dict[str, tuple[str, ...]] = {
 _AFTER_GRADUATION_TOPICS = ("prokus", "kube", "kur")  # the `programme` entity values with a topic
 
 
-@answers("ask_graduation")
+@answers(Intent.ASK_GRADUATION)
 def answer_graduation(request: Request) -> Reply:
     """The FAQ on the topic asked; for a linked KPM also where their own family stands."""
     topic = pick_topic(request.parse.text, _GRADUATION_KEYWORDS) or "general"
-    general = faq_text(request, "ask_graduation", topic)
+    general = faq_text(request, Intent.ASK_GRADUATION, topic)
     household = household_of(request)
     if topic not in _PERSONAL_TOPICS:
         text = general
@@ -70,7 +71,7 @@ def answer_graduation(request: Request) -> Reply:
         text = paragraphs(general, link_hint_for(request))
     else:
         text = paragraphs(general, _family_standing(request, household))
-    return Reply(text, intent="ask_graduation", topic_key=topic)
+    return Reply(text, intent=Intent.ASK_GRADUATION, topic_key=topic)
 
 
 def _family_standing(request: Request, household: Household) -> str:
@@ -173,14 +174,14 @@ def _ends_when(tr: Translator, component: MemberComponent) -> str:
     return tr._("Komponen {component} untuk {name} berakhir setelah masa nifas selesai.", **values)
 
 
-@answers("ask_after_graduation")
+@answers(Intent.ASK_AFTER_GRADUATION)
 def answer_after_graduation(request: Request) -> Reply:
     """The empowerment programme asked about (PROKUS, PENA, KUBE, KUR, Kemenperin), else all."""
     topic = _programme_topic(request)
     # The FAQ rows that rest on uncertain facts (needs_verification) word them with caution.
     return Reply(
-        faq_text(request, "ask_after_graduation", topic),
-        intent="ask_after_graduation",
+        faq_text(request, Intent.ASK_AFTER_GRADUATION, topic),
+        intent=Intent.ASK_AFTER_GRADUATION,
         topic_key=topic,
     )
 

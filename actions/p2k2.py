@@ -14,6 +14,7 @@ from actions.content import faq_text, link_hint_for, paragraphs, pick_topic, top
 from actions.household import Household, household_of, pendamping_contact
 from actions.registry import answers
 from core.i18n import Translator
+from nlu.schema import Intent
 from programme.models import (
     Component,
     ComponentGroup,
@@ -126,21 +127,21 @@ def next_meeting(session: Session, *, kelompok_id: int, after: datetime) -> P2K2
 # --- ask_obligations -----------------------------------------------------------------------------
 
 
-@answers("ask_obligations")
+@answers(Intent.ASK_OBLIGATIONS)
 def answer_obligations(request: Request) -> Reply:
     """The obligations on the topic asked; for a linked KPM, the ones of their own components."""
     topic = _obligation_topic(request)
     household = household_of(request)
     if household is None:
         hint = link_hint_for(request) if topic in ("general", "health", "school") else ""
-        text = paragraphs(faq_text(request, "ask_obligations", topic), hint)
+        text = paragraphs(faq_text(request, Intent.ASK_OBLIGATIONS, topic), hint)
     elif topic == "general":
         text = _family_obligations(request, household)
     else:
         text = paragraphs(
-            faq_text(request, "ask_obligations", topic), _who_must(request, household, topic)
+            faq_text(request, Intent.ASK_OBLIGATIONS, topic), _who_must(request, household, topic)
         )
-    return Reply(text, intent="ask_obligations", topic_key=topic)
+    return Reply(text, intent=Intent.ASK_OBLIGATIONS, topic_key=topic)
 
 
 def _obligation_topic(request: Request) -> str:
@@ -163,12 +164,12 @@ def _family_obligations(request: Request, household: Household) -> str:
             "Menurut data kami, belum ada komponen yang tercatat untuk keluarga Bapak/Ibu; "
             "mohon dipastikan ke pendamping."
         )
-        return paragraphs(faq_text(request, "ask_obligations"), none_recorded)
+        return paragraphs(faq_text(request, Intent.ASK_OBLIGATIONS), none_recorded)
     return paragraphs(
         request.tr._("Kewajiban keluarga Bapak/Ibu, sesuai komponen yang tercatat:"),
         *(_group_obligations(request, components, group) for group in ComponentGroup),
-        faq_text(request, "ask_obligations", "p2k2"),
-        faq_text(request, "ask_obligations", "sanctions"),
+        faq_text(request, Intent.ASK_OBLIGATIONS, "p2k2"),
+        faq_text(request, Intent.ASK_OBLIGATIONS, "sanctions"),
     )
 
 
@@ -210,7 +211,7 @@ def _who_must(request: Request, household: Household, topic: str) -> str:
 # --- ask_p2k2_modules ----------------------------------------------------------------------------
 
 
-@answers("ask_p2k2_modules")
+@answers(Intent.ASK_P2K2_MODULES)
 def answer_p2k2_modules(request: Request) -> Reply:
     """One module's sessions, whether P2K2 is compulsory, what P2K2 is, or the list of modules."""
     text = request.parse.text
@@ -220,11 +221,11 @@ def answer_p2k2_modules(request: Request) -> Reply:
     if module is not None:
         body, topic = _module_text(request.tr, module), module.code
     elif topic is not None:
-        body = faq_text(request, "ask_p2k2_modules", topic)
+        body = faq_text(request, Intent.ASK_P2K2_MODULES, topic)
     else:
         body, topic = _modules_text(request.tr, all_modules(request.session)), "modules"
-    buttons = topic_buttons(request.tr, ("ask_p2k2_schedule",))
-    return Reply(body, buttons, intent="ask_p2k2_modules", topic_key=topic)
+    buttons = topic_buttons(request.tr, (Intent.ASK_P2K2_SCHEDULE,))
+    return Reply(body, buttons, intent=Intent.ASK_P2K2_MODULES, topic_key=topic)
 
 
 def _modules_text(tr: Translator, modules: Sequence[P2K2Module]) -> str:
@@ -286,15 +287,15 @@ def _is_uncertain(module: P2K2Module) -> bool:
 # --- ask_p2k2_schedule ---------------------------------------------------------------------------
 
 
-@answers("ask_p2k2_schedule")
+@answers(Intent.ASK_P2K2_SCHEDULE)
 def answer_p2k2_schedule(request: Request) -> Reply:
     """Linked: the kelompok's next meeting, in its own time zone; else what P2K2 is and linking."""
     household = household_of(request)
     if household is None:
         text = paragraphs(
-            faq_text(request, "ask_p2k2_schedule", "not_linked"), link_hint_for(request)
+            faq_text(request, Intent.ASK_P2K2_SCHEDULE, "not_linked"), link_hint_for(request)
         )
-        return Reply(text, intent="ask_p2k2_schedule", topic_key="not_linked")
+        return Reply(text, intent=Intent.ASK_P2K2_SCHEDULE, topic_key="not_linked")
     kelompok = household.kelompok
     meeting = next_meeting(request.session, kelompok_id=kelompok.id, after=request.now)
     if meeting is None:
@@ -304,9 +305,11 @@ def answer_p2k2_schedule(request: Request) -> Reply:
             kelompok=kelompok.name,
             pendamping=pendamping_contact(request.tr, kelompok.pendamping),
         )
-        return Reply(text, intent="ask_p2k2_schedule", topic_key="none_scheduled")
+        return Reply(text, intent=Intent.ASK_P2K2_SCHEDULE, topic_key="none_scheduled")
     return Reply(
-        _meeting_text(request.tr, meeting), intent="ask_p2k2_schedule", topic_key="next_meeting"
+        _meeting_text(request.tr, meeting),
+        intent=Intent.ASK_P2K2_SCHEDULE,
+        topic_key="next_meeting",
     )
 
 

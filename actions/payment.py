@@ -30,6 +30,7 @@ from actions.household import (
 )
 from actions.registry import answers
 from core.i18n import Translator
+from nlu.schema import Intent
 from programme.models import (
     BenefitAmount,
     BenefitYear,
@@ -45,9 +46,9 @@ from programme.models import (
     WindowBasis,
 )
 
-SCHEDULE = "ask_payment_schedule"
-AMOUNT = "ask_benefit_amount"
-STATUS = "ask_payment_status"
+SCHEDULE = Intent.ASK_PAYMENT_SCHEDULE
+AMOUNT = Intent.ASK_BENEFIT_AMOUNT
+STATUS = Intent.ASK_PAYMENT_STATUS
 
 # A bank entity steers the schedule answer to how that channel pays out (faq.yml topics).
 BANK_TOPICS = {
@@ -635,7 +636,7 @@ def answer_payment_status(request: Request) -> Reply:
     parts.extend(
         filter(None, [family_standing(request.tr, household), checked_at(request, household)])
     )
-    buttons = topic_buttons(request.tr, [SCHEDULE, "request_human"])
+    buttons = topic_buttons(request.tr, [SCHEDULE, Intent.REQUEST_HUMAN])
     return Reply("\n\n".join(parts), buttons, intent=STATUS)
 
 

@@ -5,29 +5,33 @@ from __future__ import annotations
 from actions.base import Reply, Request
 from actions.content import faq_text, main_menu, topic_buttons
 from actions.registry import answers
-from nlu.schema import FALLBACK_INTENT, INTENTS
+from nlu.schema import FALLBACK_INTENT, INTENTS, Intent
 from programme.models import UnansweredReason
 
 # Intents worth offering as "did you mean…?" buttons (small talk is not).
-_TOPIC_INTENTS = tuple(i for i in INTENTS[: INTENTS.index("update_family_data") + 1])
+_TOPIC_INTENTS = tuple(i for i in INTENTS[: INTENTS.index(Intent.UPDATE_FAMILY_DATA) + 1])
 
 
-@answers("greet", "thank", "goodbye", "bot_challenge", "ask_help")
+@answers(Intent.GREET, Intent.THANK, Intent.GOODBYE, Intent.BOT_CHALLENGE, Intent.ASK_HELP)
 def answer_small_talk(request: Request) -> Reply:
     """The FAQ text of the intent; greetings and help come with the topic menu."""
     intent = request.parse.intent
-    buttons = main_menu(request.tr) if intent in ("greet", "ask_help", "bot_challenge") else ()
+    buttons = (
+        main_menu(request.tr)
+        if intent in (Intent.GREET, Intent.ASK_HELP, Intent.BOT_CHALLENGE)
+        else ()
+    )
     return Reply(faq_text(request, intent), buttons, intent=intent)
 
 
-@answers("out_of_scope")
+@answers(Intent.OUT_OF_SCOPE)
 def answer_out_of_scope(request: Request) -> Reply:
     """A polite "that is not my topic", the menu, and the question logged for the admins."""
     return Reply(
-        faq_text(request, "out_of_scope"),
+        faq_text(request, Intent.OUT_OF_SCOPE),
         main_menu(request.tr),
         unanswered=UnansweredReason.OUT_OF_SCOPE,
-        intent="out_of_scope",
+        intent=Intent.OUT_OF_SCOPE,
     )
 
 

@@ -12,15 +12,18 @@ import hmac
 import time
 from dataclasses import dataclass
 
+from programme.buttons import ButtonKind
+
 MAX_AGE_SECONDS = 14 * 24 * 3600  # older buttons are answered with "please ask again"
 _LIMIT = 64  # Telegram's maximum callback_data length in bytes
+_KINDS = frozenset(ButtonKind)
 
 
 @dataclass(frozen=True, slots=True)
 class Callback:
     """A verified button press: what kind of button, and its value."""
 
-    kind: str
+    kind: ButtonKind
     value: str
 
 
@@ -34,7 +37,7 @@ class CallbackSigner:
         digest = hmac.new(self._key, payload.encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest[:9]).decode()
 
-    def sign(self, kind: str, value: str, *, now: float | None = None) -> str:
+    def sign(self, kind: ButtonKind, value: str, *, now: float | None = None) -> str:
         issued = _base36(int(now if now is not None else time.time()) // 60)
         payload = f"{kind}:{value}:{issued}"
         data = f"{payload}:{self._mac(payload)}"
@@ -53,7 +56,9 @@ class CallbackSigner:
             age = (now if now is not None else time.time()) - int(issued, 36) * 60
         except ValueError:
             return None
-        return Callback(kind, value) if -120 <= age <= MAX_AGE_SECONDS else None
+        if not -120 <= age <= MAX_AGE_SECONDS or kind not in _KINDS:
+            return None
+        return Callback(ButtonKind(kind), value)
 
 
 def _base36(number: int) -> str:

@@ -24,6 +24,7 @@ from bot.callbacks import CallbackSigner
 from bot.sender import SendOptions, retry_after_seconds
 from core.quiet import QuietHours
 from programme import outbox
+from programme.buttons import Button
 from programme.outbox import ClaimedMessage
 
 log = logging.getLogger(__name__)
@@ -163,10 +164,9 @@ class OutboxDrain:
             [
                 [
                     InlineKeyboardButton(
-                        button["text"],
-                        callback_data=self._signer.sign(button["kind"], button["value"]),
+                        button.label, callback_data=self._signer.sign(button.kind, button.value)
                     )
-                    for button in row
+                    for button in map(Button.from_dict, row)
                 ]
                 for row in message.buttons
             ]

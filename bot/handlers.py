@@ -23,7 +23,9 @@ from bot.handoff import deliver_reply, forward_to_pendamping, start_reply
 from bot.replies import chunks, keyboard
 from core.i18n import Translator, translator
 from nlu.client import ParseResult
+from nlu.schema import Intent
 from programme import accounts, meetings
+from programme.buttons import ButtonKind
 from programme.models import (
     AnswerRating,
     AuditLog,
@@ -65,7 +67,7 @@ def remember_question(
     questions[answer_id] = question
     for old in list(questions)[:-MAX_REMEMBERED]:
         del questions[old]
-    if reply.intent not in ("request_human", None):
+    if reply.intent not in (Intent.REQUEST_HUMAN, None):
         chat_data["last_question"] = question  # what a handoff forwards
 
 
@@ -91,7 +93,10 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if update.effective_chat is not None:
         await show_commands_for(context.bot, chat_id=update.effective_chat.id, role=asker.role)
     await send_reply(
-        update, context, await services(context).assistant.reply_to_topic("greet", asker), asker
+        update,
+        context,
+        await services(context).assistant.reply_to_topic(Intent.GREET, asker),
+        asker,
     )
 
 
@@ -111,7 +116,9 @@ async def link_with_code(
     result = await in_session(context, link)
     await reply_text(update, link_message(tr, result))
     if result is accounts.LinkResult.LINKED:
-        greeting = await svc.assistant.reply_to_topic("greet", await current_asker(update, context))
+        greeting = await svc.assistant.reply_to_topic(
+            Intent.GREET, await current_asker(update, context)
+        )
         await send_reply(update, context, greeting, asker)
 
 
@@ -142,7 +149,10 @@ async def show_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/bantuan: what the bot can do, with the topic menu."""
     asker = await current_asker(update, context)
     await send_reply(
-        update, context, await services(context).assistant.reply_to_topic("ask_help", asker), asker
+        update,
+        context,
+        await services(context).assistant.reply_to_topic(Intent.ASK_HELP, asker),
+        asker,
     )
 
 
@@ -222,8 +232,12 @@ async def ask_to_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     buttons = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(tr._("Ya, hapus"), callback_data=signer.sign("del", "yes")),
-                InlineKeyboardButton(tr._("Batal"), callback_data=signer.sign("del", "no")),
+                InlineKeyboardButton(
+                    tr._("Ya, hapus"), callback_data=signer.sign(ButtonKind.DELETE, "yes")
+                ),
+                InlineKeyboardButton(
+                    tr._("Batal"), callback_data=signer.sign(ButtonKind.DELETE, "no")
+                ),
             ]
         ]
     )
@@ -365,23 +379,23 @@ async def answer_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if callback is None:
         await query.answer(tr._("Tombol ini sudah tidak berlaku. Silakan ketik pertanyaan lagi."))
         return
-    if callback.kind == "rsvp":
+    if callback.kind is ButtonKind.RSVP:
         await answer_rsvp(update, context, asker, callback.value)
         return
     await query.answer()
-    if callback.kind == "ask":
+    kind = callback.kind
+    if kind is ButtonKind.ASK:
         await send_reply(
             update, context, await svc.assistant.reply_to_topic(callback.value, asker), asker
         )
-    elif callback.kind in ("up", "down"):
-        await rate_answer(
-            update, context, asker, intent=callback.value, helpful=callback.kind == "up"
-        )
-    elif callback.kind == "del":
+    elif kind in (ButtonKind.RATE_UP, ButtonKind.RATE_DOWN):
+        helpful = kind is ButtonKind.RATE_UP
+        await rate_answer(update, context, asker, intent=callback.value, helpful=helpful)
+    elif kind is ButtonKind.DELETE:
         await confirm_delete(update, context, asker, confirmed=callback.value == "yes")
-    elif callback.kind == "reply":
+    elif kind is ButtonKind.REPLY:
         await start_reply(update, context, asker, callback.value)
-    elif callback.kind in ("jd", "sr"):  # a step of /jadwal or /siaran that has ended
+    elif kind in (ButtonKind.JADWAL, ButtonKind.SIARAN):  # a step of /jadwal or /siaran that ended
         await reply_text(
             update, tr._("Langkah itu sudah selesai. Ketik /jadwal atau /siaran untuk mulai lagi.")
         )
@@ -432,7 +446,8 @@ def rsvp_keyboard(
         [
             [
                 InlineKeyboardButton(
-                    label, callback_data=signer.sign("rsvp", f"{meeting_id}.{choice.value}")
+                    label,
+                    callback_data=signer.sign(ButtonKind.RSVP, f"{meeting_id}.{choice.value}"),
                 )
                 for choice, label in labels.items()
             ]

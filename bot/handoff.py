@@ -17,6 +17,7 @@ from telegram.ext import ContextTypes
 from actions import Asker
 from bot.context import in_session, reply_text, services
 from core.i18n import translator
+from programme.buttons import ButtonKind
 from programme.models import Family, Pendamping, TelegramUser, UserRole
 
 REPLYING_TO = "replying_to"
@@ -72,7 +73,8 @@ async def forward_to_pendamping(
     for pendamping_chat in handoff.pendamping_chats:
         tr = translator("id")
         button = InlineKeyboardButton(
-            tr._("Balas"), callback_data=services(context).signer.sign("reply", str(chat.id))
+            tr._("Balas"),
+            callback_data=services(context).signer.sign(ButtonKind.REPLY, str(chat.id)),
         )
         try:
             await context.bot.send_message(

@@ -50,12 +50,13 @@ from bot.staff import (
 )
 from core.i18n import Translator
 from programme import kelompok, meetings, outbox
+from programme.buttons import ButtonKind
 from programme.kelompok import ModuleChoice, SessionChoice
 from programme.meetings import MAX_PLACE, KelompokChoice, MeetingError, MeetingView
 from programme.models import TimeZone
 
-KIND = "jd"  # the conversation's buttons
-ONE_TAP = "mt"  # a listed meeting's Batalkan and its confirmation
+KIND = ButtonKind.JADWAL  # the conversation's buttons
+ONE_TAP = ButtonKind.MEETING  # a listed meeting's Batalkan and its confirmation
 NEW_KELOMPOK, NEW_MODULE, NEW_SESSION, NEW_WHEN, NEW_PLACE, NEW_SUMMARY, NEW_CHANGE = (
     f"jadwal.{step}"
     for step in ("kelompok", "module", "session", "when", "place", "summary", "change")

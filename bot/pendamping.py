@@ -35,11 +35,12 @@ from bot.staff import (
 )
 from core.i18n import Translator
 from programme import kelompok, meetings
+from programme.buttons import ButtonKind
 from programme.kelompok import InviteBatch, KelompokRoster
 from programme.meetings import KelompokChoice
 
-KELOMPOK = "kl"
-UNDANGAN = "ud"
+KELOMPOK = ButtonKind.KELOMPOK
+UNDANGAN = ButtonKind.UNDANGAN
 
 
 # --- /kelompok ------------------------------------------------------------------------------
@@ -145,7 +146,7 @@ def tools_conversation() -> ConversationHandler:  # type: ignore[type-arg]
 
     One conversation, not two: starting one tool ends the other, so a typed answer can never go
     to a step of the tool the pendamping left. Its buttons are matched by their signed kind
-    ("jd", "sr") and verified inside.
+    (JADWAL, SIARAN) and verified inside.
     """
     with warnings.catch_warnings():
         # PTB warns that with per_message=False a button is not tied to its message; on purpose:

@@ -11,6 +11,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from actions import Reply
 from bot.callbacks import CallbackSigner
 from core.i18n import Translator
+from programme.buttons import ButtonKind
+
+RATE_UP, RATE_DOWN = ButtonKind.RATE_UP, ButtonKind.RATE_DOWN
 
 MAX_TEXT = 4096  # Telegram's limit for one message
 
@@ -20,19 +23,19 @@ def keyboard(
 ) -> InlineKeyboardMarkup | None:
     """Topic buttons two per row, then 👍/👎 when the answer can be rated."""
     rows: list[list[InlineKeyboardButton]] = []
-    topics = [b for b in reply.buttons if b.data.startswith("ask:")]
+    topics = [b for b in reply.buttons if b.kind is ButtonKind.ASK]
     for start in range(0, len(topics), 2):
         rows.append(
             [
-                InlineKeyboardButton(b.label, callback_data=signer.sign("ask", b.data[4:]))
+                InlineKeyboardButton(b.label, callback_data=signer.sign(b.kind, b.value))
                 for b in topics[start : start + 2]
             ]
         )
     if rate and reply.intent:
         rows.append(
             [
-                InlineKeyboardButton("👍", callback_data=signer.sign("up", reply.intent)),
-                InlineKeyboardButton("👎", callback_data=signer.sign("down", reply.intent)),
+                InlineKeyboardButton("👍", callback_data=signer.sign(RATE_UP, reply.intent)),
+                InlineKeyboardButton("👎", callback_data=signer.sign(RATE_DOWN, reply.intent)),
             ]
         )
     return InlineKeyboardMarkup(rows) if rows else None

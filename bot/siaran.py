@@ -50,11 +50,14 @@ from bot.staff import (
 from core.i18n import Translator
 from programme import broadcasts, kelompok, meetings
 from programme.broadcasts import BroadcastError, BroadcastView
+from programme.buttons import ButtonKind
 from programme.meetings import KelompokChoice
 from programme.models import BroadcastStatus, OutboxState, TimeZone
 
-KIND = "sr"  # the conversation's buttons
-ONE_TAP = "sb"  # a listed broadcast's buttons: report, resend, cancel and its confirmation
+KIND = ButtonKind.SIARAN  # the conversation's buttons
+ONE_TAP = (
+    ButtonKind.BROADCAST
+)  # a listed broadcast's buttons: report, resend, cancel and its confirmation
 PICK, WRITE, WHEN, LATER, URGENCY, PREVIEW = (
     f"siaran.{step}" for step in ("pick", "write", "when", "later", "urgency", "preview")
 )

@@ -1,8 +1,9 @@
 """What the pendamping's tools share: the role check, signed buttons, steps, times and long lists.
 
-Button kinds (callback_data starts with the kind): "jd" and "sr" are the steps of the /jadwal and
-/siaran conversation; "kl", "ud", "mt" and "sb" are one-tap actions that need no conversation
-(a kelompok's roster, an invite batch, a meeting's or a broadcast's buttons in a list).
+Button kinds (`programme.buttons.ButtonKind`; callback_data starts with the kind): JADWAL and
+SIARAN are the steps of the /jadwal and /siaran conversations; KELOMPOK, UNDANGAN, MEETING and
+BROADCAST are one-tap actions that need no conversation (a kelompok's roster, an invite batch, a
+meeting's or a broadcast's buttons in a list).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from bot.handlers import refuse_staff
 from bot.replies import chunks
 from core.i18n import Translator, translator
 from core.when import ParsedWhen, WhenProblem, parse_when
+from programme.buttons import ButtonKind
 from programme.models import TimeZone
 from programme.refusals import Refusal
 
@@ -55,14 +57,14 @@ async def pendamping_staff(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 
 def button(
-    context: ContextTypes.DEFAULT_TYPE, label: str, kind: str, value: str
+    context: ContextTypes.DEFAULT_TYPE, label: str, kind: ButtonKind, value: str
 ) -> InlineKeyboardButton:
     """An inline button whose callback_data this bot signs."""
     return InlineKeyboardButton(label, callback_data=services(context).signer.sign(kind, value))
 
 
 def cancel_markup(
-    context: ContextTypes.DEFAULT_TYPE, tr: Translator, kind: str
+    context: ContextTypes.DEFAULT_TYPE, tr: Translator, kind: ButtonKind
 ) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([cancel_row(context, tr, kind)])
 
@@ -70,7 +72,7 @@ def cancel_markup(
 Step = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, object]]
 
 
-def tap_handler(kind: str, callback: Step, values: str) -> CallbackQueryHandler:  # type: ignore[type-arg]
+def tap_handler(kind: ButtonKind, callback: Step, values: str) -> CallbackQueryHandler:  # type: ignore[type-arg]
     """A conversation step's button handler: data of `kind` whose value matches `values`."""
     return CallbackQueryHandler(callback, pattern=rf"^{kind}:({values}):")
 
@@ -82,13 +84,13 @@ def typed(update: Update) -> str:
 
 
 def cancel_row(
-    context: ContextTypes.DEFAULT_TYPE, tr: Translator, kind: str
+    context: ContextTypes.DEFAULT_TYPE, tr: Translator, kind: ButtonKind
 ) -> list[InlineKeyboardButton]:
     return [button(context, tr._("Batal"), kind, "batal")]
 
 
 async def tapped(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, kind: str, *, answer: bool = True
+    update: Update, context: ContextTypes.DEFAULT_TYPE, kind: ButtonKind, *, answer: bool = True
 ) -> str | None:
     """The value of the tapped button if this bot signed it (recently); otherwise refuse the tap."""
     query = update.callback_query
@@ -179,7 +181,7 @@ async def typed_moment(
     *,
     time_zone: TimeZone,
     day: date | None,
-    kind: str,
+    kind: ButtonKind,
 ) -> tuple[datetime | None, date | None]:
     """The typed time in UTC and no day to remember; or None, after explaining what to type.
 
@@ -270,11 +272,11 @@ def clear_drafts(context: ContextTypes.DEFAULT_TYPE) -> None:
 async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
     """/batal or a Batal button: stop, nothing saved."""
     query = update.callback_query
-    if (
-        query is not None
-        and await tapped(update, context, (query.data or "").split(":")[0]) is None
-    ):
-        return None
+    if query is not None:
+        callback = services(context).signer.verify(query.data)
+        kind = callback.kind if callback is not None else ButtonKind.JADWAL  # refused below
+        if await tapped(update, context, kind) is None:
+            return None
     clear_drafts(context)
     asker = await current_asker(update, context)
     await show(update, translator(asker.language)._("Baik, dibatalkan. Tidak ada yang disimpan."))

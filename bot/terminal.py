@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from actions import Asker, Button, Reply
 from bot.assistant import Assistant
 from nlu.client import NLUClient
+from programme.buttons import ButtonKind
 from programme.demo import demo_handles
 from programme.models import TelegramUser
 
@@ -69,12 +70,10 @@ async def chat(
             if not text:
                 continue
             if text.isdigit() and 1 <= int(text) <= len(buttons):
-                reply = await assistant.reply_to_topic(
-                    buttons[int(text) - 1].data.removeprefix("ask:"), asker
-                )
+                reply = await assistant.reply_to_topic(buttons[int(text) - 1].value, asker)
             else:
                 reply = await assistant.reply_to_text(text, asker)
-            buttons = tuple(b for b in reply.buttons if b.data.startswith("ask:"))
+            buttons = tuple(b for b in reply.buttons if b.kind is ButtonKind.ASK)
             out.write(f"\nAsisten> {render(reply)}\n\n")
             if reply.handoff_pendamping_id is not None:
                 out.write(

@@ -12,10 +12,17 @@ import yaml
 from core.settings import PROJECT_ROOT
 from nlu.schema import ENTITY_VALUES, INTENTS
 from nlu.server import rasa_command, rasa_environment
-from nlu.trainingdata import load_examples, normalised_text, parse_annotated
+from nlu.trainingdata import (
+    DEV_DIR,
+    HELDOUT_DIR,
+    TEST_DIR,
+    TRAINING_DIR,
+    load_examples,
+    normalised_text,
+    parse_annotated,
+)
 
-TRAINING_DIR = PROJECT_ROOT / "data" / "nlu"
-HELDOUT_DIR = PROJECT_ROOT / "tests" / "nlu" / "heldout"
+__all__ = ["DEV_DIR", "HELDOUT_DIR", "TEST_DIR", "TRAINING_DIR", "validate_all"]
 MIN_TRAINING_EXAMPLES = 40
 MIN_HELDOUT_EXAMPLES = 10
 
@@ -54,9 +61,9 @@ def coverage_problems() -> list[str]:
             problems.append(f"{intent}: {training[intent]} training examples (< 40)")
         if heldout[intent] < MIN_HELDOUT_EXAMPLES:
             problems.append(f"{intent}: {heldout[intent]} held-out examples (< 10)")
-    for intent in set(training) | set(heldout):
-        if intent not in INTENTS:
-            problems.append(f"{intent}: not an intent of PRODUCT.md §4")
+    for name in set(training) | set(heldout):
+        if name not in INTENTS:
+            problems.append(f"{name}: not an intent of PRODUCT.md §4")
     seen = {entity for e in load_examples(TRAINING_DIR) for entity, _ in e.entities}
     problems += [f"entity {name}: never annotated" for name in ENTITY_VALUES if name not in seen]
     return problems

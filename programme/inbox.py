@@ -730,7 +730,7 @@ def _read_data_file(path: Path) -> tuple[str, dict[str, list[str]], list[Any]]:
 
 
 def _render(header: str, blocks: dict[str, list[str]], others: list[Any]) -> str:
-    order = {intent: number for number, intent in enumerate(INTENTS)}
+    order: dict[str, int] = {intent: number for number, intent in enumerate(INTENTS)}
     out = [header, 'version: "3.1"\n', "nlu:\n"]
     for intent in sorted(blocks, key=lambda name: (order.get(name, len(order)), name)):
         out.append(f"- intent: {intent}\n  examples: |\n")

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from core.i18n import Translator, translator
 from programme import outbox
+from programme.buttons import Button, ButtonKind
 from programme.models import (
     AuditLog,
     Family,
@@ -45,7 +46,6 @@ HOURS_BEFORE = timedelta(hours=2)  # the same-day reminder
 ROLLUP_BEFORE = timedelta(hours=1)  # the pendamping's attendance roll-up
 MAX_PLACE = 200
 ROLLUP_MAX_TEXT = 3500  # Telegram allows 4,096
-RSVP_BUTTON_KIND = "rsvp"  # the drain signs kind and value into the button's callback data
 
 
 class ReminderKind(enum.StrEnum):
@@ -504,14 +504,11 @@ def _member_message(
 
 
 def _rsvp_buttons(tr: Translator, meeting_id: int) -> list[list[dict[str, str]]]:
+    rsvp = ButtonKind.RSVP  # the drain signs kind and value into each button's callback data
     return [
         [
-            {"text": tr._("Hadir"), "kind": RSVP_BUTTON_KIND, "value": f"{meeting_id}.hadir"},
-            {
-                "text": tr._("Tidak bisa"),
-                "kind": RSVP_BUTTON_KIND,
-                "value": f"{meeting_id}.tidak_bisa",
-            },
+            Button(tr._("Hadir"), rsvp, f"{meeting_id}.{RsvpAnswer.HADIR}").as_dict(),
+            Button(tr._("Tidak bisa"), rsvp, f"{meeting_id}.{RsvpAnswer.TIDAK_BISA}").as_dict(),
         ]
     ]
 
