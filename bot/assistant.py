@@ -18,8 +18,8 @@ from actions import Asker, Reply, Request, answer
 from actions.content import main_menu
 from core.i18n import translator
 from nlu.client import NLUClient, NLUError, ParseResult
-from programme.models import QuestionLog, UnansweredQuery, UnansweredReason
-from programme.nik import redact_nik
+from programme import questions
+from programme.models import UnansweredReason
 
 log = logging.getLogger(__name__)
 
@@ -114,16 +114,16 @@ def record_unanswered(
     now: datetime | None = None,
 ) -> None:
     """Put a question in the admins' inbox, with the NLU's top guesses (NIKs masked)."""
-    guesses = [{"intent": g.name, "confidence": round(g.confidence, 4)} for g in parse.ranking[:5]]
-    session.add(
-        UnansweredQuery(
-            text=redact_nik(parse.text),
-            reason=reason,
-            top_guesses=guesses,
-            confidence=parse.confidence if parse.intent else None,
-            user_id=asker.user_id,
-            created_at=now or utc_now(),
-        )
+    questions.record_unanswered(
+        session,
+        text=parse.text,
+        reason=reason,
+        user_id=asker.user_id,
+        top_guesses=[
+            {"intent": g.name, "confidence": round(g.confidence, 4)} for g in parse.ranking[:5]
+        ],
+        confidence=parse.confidence if parse.intent else None,
+        now=now or utc_now(),
     )
 
 
@@ -137,14 +137,12 @@ def record_question(
     now: datetime,
 ) -> None:
     """Count one message for the statistics: who, which intent, answered or not; no text."""
-    session.add(
-        QuestionLog(
-            user_id=asker.user_id,
-            intent=parse.intent or None,
-            confidence=parse.confidence if parse.intent else None,
-            answered=reason is None,
-            reason=reason,
-            channel=channel,
-            created_at=now,
-        )
+    questions.record_question(
+        session,
+        user_id=asker.user_id,
+        intent=parse.intent or None,
+        confidence=parse.confidence if parse.intent else None,
+        reason=reason,
+        channel=channel,
+        now=now,
     )

@@ -1,0 +1,59 @@
+"""What the message path writes for every question: the statistics row and, when the bot could
+not answer, the inbox row (NIKs masked before anything is stored)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from programme.models import QuestionLog, UnansweredQuery, UnansweredReason
+from programme.nik import redact_nik
+
+
+def record_unanswered(
+    session: Session,
+    *,
+    text: str,
+    reason: UnansweredReason,
+    user_id: int | None,
+    top_guesses: list[dict[str, Any]],
+    confidence: float | None,
+    now: datetime,
+) -> None:
+    """Put a question in the admins' inbox, with the NLU's top guesses."""
+    session.add(
+        UnansweredQuery(
+            text=redact_nik(text),
+            reason=reason,
+            top_guesses=top_guesses,
+            confidence=confidence,
+            user_id=user_id,
+            created_at=now,
+        )
+    )
+
+
+def record_question(
+    session: Session,
+    *,
+    user_id: int | None,
+    intent: str | None,
+    confidence: float | None,
+    reason: UnansweredReason | None,
+    channel: str,
+    now: datetime,
+) -> None:
+    """Count one message for the statistics: who, which intent, answered or not; never the text."""
+    session.add(
+        QuestionLog(
+            user_id=user_id,
+            intent=intent,
+            confidence=confidence,
+            answered=reason is None,
+            reason=reason,
+            channel=channel,
+            created_at=now,
+        )
+    )
