@@ -250,6 +250,21 @@ class OutboxState(enum.StrEnum):
     EXPIRED = "expired"
 
 
+class RetrainState(enum.StrEnum):
+    """An NLU retraining job: queued → training → evaluating → ready / worse / unchanged / failed;
+    a ready model becomes activated when an admin confirms, rolled_back when restored from."""
+
+    QUEUED = "queued"
+    TRAINING = "training"
+    EVALUATING = "evaluating"
+    READY = "ready"  # not worse than the active model on dev and test: may be activated
+    WORSE = "worse"  # worse on the dev or the test set: never activated
+    UNCHANGED = "unchanged"  # the data has not changed since the active model was trained
+    FAILED = "failed"
+    ACTIVATED = "activated"
+    ROLLED_BACK = "rolled_back"
+
+
 def _enum(enum_cls: type[enum.StrEnum], name: str) -> SqlEnum:
     # length 30 leaves room for new values without widening the column in a migration.
     return SqlEnum(
@@ -1010,3 +1025,31 @@ class LoginAttempt(Base):
     client: Mapped[str | None] = mapped_column(String(64))
     succeeded: Mapped[bool]
     attempted_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+# --- NLU retraining --------------------------------------------------------------------------
+
+
+class RetrainJob(Base):
+    """One "Latih ulang model" run: progress and log while it trains, the comparison after.
+
+    The active model itself is recorded next to the model files (nlu.active), where the NLU
+    server's start-up finds it without a database.
+    """
+
+    __tablename__ = "nlu_retrain_job"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    state: Mapped[RetrainState] = mapped_column(
+        _enum(RetrainState, "retrain_state"), default=RetrainState.QUEUED, index=True
+    )
+    requested_by: Mapped[str] = mapped_column(String(100))  # "admin:<username>" or "cli"
+    progress: Mapped[int] = mapped_column(default=0)  # percent
+    log_tail: Mapped[str] = mapped_column(Text, default="")
+    model_file: Mapped[str | None] = mapped_column(String(200))  # the new model's file name
+    compared_with: Mapped[str | None] = mapped_column(String(200))  # the active model's
+    comparison: Mapped[dict[str, Any] | None] = mapped_column(JSON_DOCUMENT)
+    error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
