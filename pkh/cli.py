@@ -9,9 +9,9 @@ import typer
 
 from admin.cli import admin_app
 from bot.cli import bot_app, invite_app
+from core.redaction import install_log_redaction
 from nlu.cli import nlu_app
 from programme.cli import db_app, import_command, stage_app
-from programme.nik import NikRedactingFilter
 
 app = typer.Typer(
     help="PKH Assistant: a Telegram assistant for Program Keluarga Harapan.",
@@ -34,15 +34,36 @@ app.command("import")(import_command)
 
 @app.callback()
 def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug output.")) -> None:
-    """Configure logging for every command."""
+    """Configure logging for every command: NIKs and secrets are masked in every record."""
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    for noisy in ("httpx", "alembic"):
+    # httpx logs every request URL at INFO, and the bot's URLs hold its token: quiet unless -v.
+    for noisy in ("alembic",) if verbose else ("httpx", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(NikRedactingFilter())
+    install_log_redaction(_secrets())
+
+
+def _secrets() -> list[str]:
+    """The configured secrets, to be masked in the logs (none if the settings do not load)."""
+    from pydantic import ValidationError
+
+    from core.settings import Settings
+
+    try:
+        settings = Settings()
+    except ValidationError:
+        return []  # the command that needs the settings says what is wrong with them
+    return [
+        secret.get_secret_value()
+        for secret in (
+            settings.telegram_bot_token,
+            settings.secret_key,
+            settings.telegram_webhook_secret,
+        )
+        if secret is not None
+    ]
 
 
 @app.command()

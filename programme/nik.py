@@ -2,19 +2,20 @@
 
 # A NIK is personal data under UU 27/2022. We keep HMAC-SHA256(PKH_SECRET_KEY, NIK) to find a person
 # again and the last four digits to show ("NIK berakhiran 0123"). Nothing here puts a NIK into an
-# exception message, and NikRedactingFilter masks any 16-digit run that still reaches a log record.
+# exception message. Text that may hold one is masked by `redact_nik` (core.redaction, re-exported
+# here): in the database's free-text columns, the training data and every log record.
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import logging
 import re
 from typing import Final
 
+from core.redaction import RedactingFilter, redact_nik
+
 NIK_LENGTH: Final = 16
 _SEPARATORS: Final = re.compile(r"[\s.\-]")
-_NIK_LIKE: Final = re.compile(r"(?<!\d)\d{16}(?!\d)")
 
 
 class InvalidNikError(ValueError):
@@ -55,17 +56,17 @@ def nik_date_part_is_plausible(nik: str) -> bool:
     return 1 <= month <= 12 and 1 <= day <= days_in_month[month]
 
 
-def redact_nik(text: str) -> str:
-    """`text` with every 16-digit run masked down to its last four digits."""
-    return _NIK_LIKE.sub(lambda match: "************" + match.group()[-4:], text)
+# The one masking function and the logging filter live in the foundation (core.redaction), so the
+# CLI and the dashboard can install them on every log handler; they are the same objects here.
+NikRedactingFilter = RedactingFilter
 
-
-class NikRedactingFilter(logging.Filter):
-    """A logging filter (attach it to handlers) that masks NIK-like numbers in every record."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        redacted = redact_nik(message)
-        if redacted != message:
-            record.msg, record.args = redacted, None
-        return True
+__all__ = [
+    "NIK_LENGTH",
+    "InvalidNikError",
+    "NikRedactingFilter",
+    "hash_nik",
+    "nik_date_part_is_plausible",
+    "nik_last4",
+    "normalize_nik",
+    "redact_nik",
+]
