@@ -39,6 +39,8 @@ from sqlalchemy import Enum as SqlEnum
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from programme.masked import MaskedJson, MaskedString, MaskedText
+
 # Deterministic constraint names, so that migrations (and SQLite batch mode) can refer to them.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -658,11 +660,11 @@ class P2K2Meeting(Base):
     kelompok_id: Mapped[int] = mapped_column(ForeignKey("kelompok.id", ondelete="CASCADE"))
     session_id: Mapped[int | None] = mapped_column(ForeignKey("p2k2_session.id"))
     starts_at: Mapped[datetime]
-    place: Mapped[str] = mapped_column(String(200))
+    place: Mapped[str] = mapped_column(MaskedString(200))
     status: Mapped[MeetingStatus] = mapped_column(
         _enum(MeetingStatus, "meeting_status"), default=MeetingStatus.SCHEDULED
     )
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(MaskedText)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -728,8 +730,8 @@ class TelegramUser(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
     chat_id: Mapped[int] = mapped_column(BigInteger)
-    username: Mapped[str | None] = mapped_column(String(64))
-    first_name: Mapped[str | None] = mapped_column(String(100))
+    username: Mapped[str | None] = mapped_column(MaskedString(64))
+    first_name: Mapped[str | None] = mapped_column(MaskedString(100))
     role: Mapped[UserRole] = mapped_column(_enum(UserRole, "user_role"), default=UserRole.KPM)
     family_id: Mapped[int | None] = mapped_column(
         ForeignKey("family.id", ondelete="SET NULL"), index=True
@@ -776,7 +778,7 @@ class UnansweredQuery(Base):
     __tablename__ = "unanswered_query"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(MaskedText)
     reason: Mapped[UnansweredReason] = mapped_column(_enum(UnansweredReason, "unanswered_reason"))
     # [{"intent": "...", "confidence": 0.41}, …] as the NLU ranked them
     top_guesses: Mapped[list[dict[str, Any]]] = mapped_column(JSON_DOCUMENT, default=list)
@@ -802,7 +804,7 @@ class AnswerRating(Base):
     message_id: Mapped[int | None] = mapped_column(BigInteger)  # the rated bot message
     intent: Mapped[str | None] = mapped_column(String(50))
     topic_key: Mapped[str | None] = mapped_column(String(50))
-    question_text: Mapped[str | None] = mapped_column(Text)
+    question_text: Mapped[str | None] = mapped_column(MaskedText)
     is_helpful: Mapped[bool]
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
@@ -841,7 +843,7 @@ class AuditLog(Base):
     action: Mapped[str] = mapped_column(String(50))
     target_type: Mapped[str | None] = mapped_column(String(50))
     target_id: Mapped[str | None] = mapped_column(String(50))
-    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    details: Mapped[dict[str, Any]] = mapped_column(MaskedJson, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
     actor_user: Mapped[TelegramUser | None] = relationship()
@@ -909,7 +911,7 @@ class Broadcast(Base):
     author_user_id: Mapped[int | None] = mapped_column(
         ForeignKey("telegram_user.id", ondelete="SET NULL")
     )
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(MaskedText)
     urgent: Mapped[bool] = mapped_column(default=False)  # may be sent in quiet hours
     send_at: Mapped[datetime]
     status: Mapped[BroadcastStatus] = mapped_column(
@@ -939,7 +941,7 @@ class OutboxMessage(Base):
     user_id: Mapped[int | None] = mapped_column(
         ForeignKey("telegram_user.id", ondelete="SET NULL"), index=True
     )
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(MaskedText)
     # Inline buttons as rows of {"text", "data"}; the data is signed when the message is sent.
     buttons: Mapped[list[list[dict[str, str]]] | None] = mapped_column(JSON_DOCUMENT)
     broadcast_id: Mapped[int | None] = mapped_column(
@@ -958,7 +960,7 @@ class OutboxMessage(Base):
     expires_at: Mapped[datetime | None]  # a reminder is useless once its meeting has started
     attempts: Mapped[int] = mapped_column(default=0)
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
-    error: Mapped[str | None] = mapped_column(String(300))
+    error: Mapped[str | None] = mapped_column(MaskedString(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     sent_at: Mapped[datetime | None]
@@ -1018,10 +1020,13 @@ class LoginAttempt(Base):
     """One dashboard login try, for the rate limit."""
 
     __tablename__ = "login_attempt"
-    __table_args__ = (Index("ix_login_attempt_username_at", "username", "attempted_at"),)
+    __table_args__ = (
+        Index("ix_login_attempt_username_at", "username", "attempted_at"),
+        Index("ix_login_attempt_client_at", "client", "attempted_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(64))
+    username: Mapped[str] = mapped_column(MaskedString(64))
     client: Mapped[str | None] = mapped_column(String(64))
     succeeded: Mapped[bool]
     attempted_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
