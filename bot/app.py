@@ -11,7 +11,6 @@ from datetime import datetime
 
 from telegram import BotCommandScopeAllPrivateChats, Update
 from telegram.ext import (
-    Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
@@ -24,7 +23,7 @@ from bot import handlers, jadwal, pendamping, siaran
 from bot.assistant import Assistant
 from bot.callbacks import CallbackSigner
 from bot.commands import KPM_COMMANDS, STAFF_COMMANDS
-from bot.context import BotServices
+from bot.context import CONTEXT_TYPES, BotApplication, BotServices
 from bot.drain import OutboxDrain
 from bot.leader import Leadership, leader_lock_for
 from bot.linking import linking_conversation
@@ -40,7 +39,9 @@ from programme.models import utcnow
 log = logging.getLogger(__name__)
 
 
-def build_application(settings: Settings, *, clock: Callable[[], datetime] = utcnow) -> Application:  # type: ignore[type-arg]
+def build_application(
+    settings: Settings, *, clock: Callable[[], datetime] = utcnow
+) -> BotApplication:
     """The bot, wired to the NLU server, the database, the one sender and the scheduler.
 
     Every worker answers updates; the one that holds the leader lock (bot.leader) also runs the
@@ -62,10 +63,10 @@ def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc
     scheduling = Scheduling(engine, sessions, clock=clock)
     leadership_task: asyncio.Task[None] | None = None
 
-    async def post_init(application: Application) -> None:  # type: ignore[type-arg]
+    async def post_init(application: BotApplication) -> None:
         nonlocal leadership_task
         me = await application.bot.get_me()
-        application.bot_data["services"] = BotServices(
+        application.bot_data.services = BotServices(
             assistant=Assistant(nlu=nlu, sessions=sessions),
             sessions=sessions,
             signer=signer,
@@ -90,11 +91,11 @@ def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc
         leadership = Leadership(
             leader_lock_for(settings.database_url), scheduling, drain, sessions, clock=clock
         )
-        application.bot_data["leadership"] = leadership
+        application.bot_data.leadership = leadership
         leadership_task = asyncio.create_task(leadership.run(), name="leadership")
         log.info("bot @%s ready", me.username)
 
-    async def post_stop(application: Application) -> None:  # type: ignore[type-arg]
+    async def post_stop(application: BotApplication) -> None:
         # Before the bot's HTTP client closes: the drain may be sending.
         if leadership_task is not None:
             leadership_task.cancel()
@@ -102,12 +103,13 @@ def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc
                 await leadership_task
         scheduling.shutdown()
 
-    async def post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+    async def post_shutdown(application: BotApplication) -> None:
         await nlu.aclose()
         engine.dispose()
 
     application = (
         ApplicationBuilder()
+        .context_types(CONTEXT_TYPES)
         .token(token.get_secret_value())
         .base_url(settings.telegram_api_base_url)
         .rate_limiter(sender)
@@ -121,7 +123,7 @@ def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc
     return application
 
 
-def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
+def add_handlers(application: BotApplication) -> None:
     """Every handler, in one place. Order matters: the first matching handler in a group wins."""
     # Group -1 runs first for every update: drop updates Telegram re-delivers.
     application.add_handler(TypeHandler(Update, handlers.skip_repeated_update), group=-1)
@@ -176,8 +178,8 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
 
 @asynccontextmanager
 async def polling_in_this_loop(
-    application: Application,  # type: ignore[type-arg]
-) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    application: BotApplication,
+) -> AsyncIterator[BotApplication]:
     """Run the bot with long polling inside the caller's event loop (tests and benchmarks).
 
     `run_polling()` owns its event loop and calls post_init/post_shutdown itself; here the caller

@@ -5,33 +5,33 @@ from __future__ import annotations
 import contextlib
 import logging
 from datetime import UTC, datetime
-from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.ext import ApplicationHandlerStop
 
 from actions import Asker, Reply
-from bot.assistant import record_unanswered
 from bot.callbacks import CallbackSigner
 from bot.commands import show_commands_for
-from bot.context import current_asker, in_session, reply_text, services
+from bot.context import (
+    BotContext,
+    ChatData,
+    current_asker,
+    in_session,
+    reply_text,
+    with_account,
+)
 from bot.handoff import deliver_reply, forward_to_pendamping, start_reply
 from bot.replies import chunks, keyboard
 from core.i18n import Translator, translator
-from nlu.client import ParseResult
 from nlu.schema import Intent
-from programme import accounts, meetings
+from programme import accounts, meetings, questions
 from programme.buttons import ButtonKind
 from programme.models import (
-    AnswerRating,
-    AuditLog,
     RsvpAnswer,
     TelegramUser,
-    UnansweredReason,
     UserRole,
 )
 
@@ -40,15 +40,13 @@ MAX_REMEMBERED = 20
 MAX_QUESTION = 1000  # longer texts are cut before the NLU: nobody asks a question that long
 
 
-async def send_reply(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply, asker: Asker
-) -> None:
+async def send_reply(update: Update, context: BotContext, reply: Reply, asker: Asker) -> None:
     """Send a Reply: text in as many messages as needed, the keyboard under the last one."""
     message = update.effective_message
     if message is None:
         return
     tr = translator(asker.language)
-    markup = keyboard(reply, services(context).signer, tr, rate=reply.unanswered is None)
+    markup = keyboard(reply, context.services.signer, tr, rate=reply.unanswered is None)
     parts = chunks(reply.text)
     for number, part in enumerate(parts, 1):
         sent = await message.reply_text(part, reply_markup=markup if number == len(parts) else None)
@@ -59,22 +57,20 @@ async def send_reply(
         await forward_to_pendamping(update, context, asker, reply.handoff_pendamping_id)
 
 
-def remember_question(
-    chat_data: dict[str, Any], answer_id: int, question: str, reply: Reply
-) -> None:
+def remember_question(chat_data: ChatData, answer_id: int, question: str, reply: Reply) -> None:
     """Keep the question behind an answer, so a 👎 or a handoff can pass it on (last 20)."""
-    questions: dict[int, str] = chat_data.setdefault("questions", {})
+    questions = chat_data.questions
     questions[answer_id] = question
     for old in list(questions)[:-MAX_REMEMBERED]:
         del questions[old]
     if reply.intent not in (Intent.REQUEST_HUMAN, None):
-        chat_data["last_question"] = question  # what a handoff forwards
+        chat_data.last_question = question
 
 
 # --- ordering guard -------------------------------------------------------------------------
 
 
-async def skip_repeated_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def skip_repeated_update(update: Update, context: BotContext) -> None:
     """Handle each update_id once, also across restarts (Telegram re-delivers after a crash)."""
     if not await in_session(context, lambda s: accounts.first_time(s, update.update_id)):
         log.info("skipping update %s: already processed", update.update_id)
@@ -84,7 +80,7 @@ async def skip_repeated_update(update: Update, context: ContextTypes.DEFAULT_TYP
 # --- commands -------------------------------------------------------------------------------
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def start(update: Update, context: BotContext) -> None:
     """/start greets with the menu; /start <code> links the account with an invite code."""
     asker = await current_asker(update, context)
     if context.args:
@@ -95,25 +91,21 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await send_reply(
         update,
         context,
-        await services(context).assistant.reply_to_topic(Intent.GREET, asker),
+        await context.services.assistant.reply_to_topic(Intent.GREET, asker),
         asker,
     )
 
 
-async def link_with_code(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, code: str, asker: Asker
-) -> None:
+async def link_with_code(update: Update, context: BotContext, code: str, asker: Asker) -> None:
     """Link by a one-time invite code from the pendamping."""
-    svc, tr = services(context), translator(asker.language)
+    svc, tr = context.services, translator(asker.language)
 
-    def link(session: Session) -> accounts.LinkResult:
-        user = session.get(TelegramUser, asker.user_id)
-        assert user is not None
+    def link(session: Session, user: TelegramUser) -> accounts.LinkResult:
         return accounts.link_with_invite(
             session, user, code=code[:64], secret_key=svc.secret_key, now=datetime.now(UTC)
         )
 
-    result = await in_session(context, link)
+    result = await with_account(context, asker, link)
     await reply_text(update, link_message(tr, result))
     if result is accounts.LinkResult.LINKED:
         greeting = await svc.assistant.reply_to_topic(
@@ -145,38 +137,34 @@ def link_message(tr: Translator, result: accounts.LinkResult) -> str:
     return messages[result]
 
 
-async def show_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def show_help(update: Update, context: BotContext) -> None:
     """/bantuan: what the bot can do, with the topic menu."""
     asker = await current_asker(update, context)
     await send_reply(
         update,
         context,
-        await services(context).assistant.reply_to_topic(Intent.ASK_HELP, asker),
+        await context.services.assistant.reply_to_topic(Intent.ASK_HELP, asker),
         asker,
     )
 
 
-async def stop_reminders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def stop_reminders(update: Update, context: BotContext) -> None:
     """/berhenti: no more reminders or broadcasts."""
     await set_reminders(update, context, enabled=False)
 
 
-async def resume_reminders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def resume_reminders(update: Update, context: BotContext) -> None:
     """/mulai: reminders and broadcasts again."""
     await set_reminders(update, context, enabled=True)
 
 
-async def set_reminders(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, *, enabled: bool
-) -> None:
+async def set_reminders(update: Update, context: BotContext, *, enabled: bool) -> None:
     asker = await current_asker(update, context)
 
-    def save(session: Session) -> None:
-        user = session.get(TelegramUser, asker.user_id)
-        assert user is not None
+    def save(session: Session, user: TelegramUser) -> None:
         user.reminders_enabled = enabled
 
-    await in_session(context, save)
+    await with_account(context, asker, save)
     tr = translator(asker.language)
     text = (
         tr._("Baik, pengingat dan pengumuman akan saya kirim lagi. Ketik /berhenti untuk berhenti.")
@@ -190,16 +178,12 @@ async def set_reminders(
     await reply_text(update, text)
 
 
-async def show_my_data(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def show_my_data(update: Update, context: BotContext) -> None:
     """/dataku: everything the bot stores about this person."""
     asker = await current_asker(update, context)
 
-    def read(session: Session) -> dict[str, object]:
-        user = session.get(TelegramUser, asker.user_id)
-        assert user is not None
-        return accounts.stored_data(session, user)
-
-    data, tr = await in_session(context, read), translator(asker.language)
+    data = await with_account(context, asker, accounts.stored_data)
+    tr = translator(asker.language)
     linked = data["family"] or tr._("belum terhubung")
     await reply_text(
         update,
@@ -211,9 +195,14 @@ async def show_my_data(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             "• Keluarga PKH yang terhubung: {family}\n"
             "• Pengingat: {reminders}\n"
             "• Pertanyaan yang disimpan untuk perbaikan: {questions}\n"
-            "• Penilaian jawaban: {ratings}\n\n"
-            "Data program (anggota keluarga, komponen, penyaluran) dikelola Kementerian Sosial, "
-            "bukan oleh asisten ini. Ketik /hapus untuk menghapus data Telegram Bapak/Ibu.",
+            "• Penilaian jawaban: {ratings}\n"
+            "• Catatan pesan yang kami kirim: {messages}\n\n"
+            "Pertanyaan dibaca petugas agar jawaban saya makin baik (NIK selalu disamarkan); "
+            "catatan pesan memastikan pengingat dan pengumuman sampai.\n\n"
+            "Ketik /hapus untuk menghapus semua itu. Yang tetap disimpan, tanpa nama dan tanpa "
+            "ID Telegram: jumlah pertanyaan untuk statistik, catatan keamanan (misalnya kapan "
+            "akun dihubungkan), dan contoh pertanyaan yang sudah dipakai melatih asisten. Data "
+            "program (anggota keluarga, komponen, penyaluran) dikelola Kementerian Sosial.",
             telegram_user_id=data["telegram_user_id"],
             first_name=data["first_name"] or "-",
             role=data["role"],
@@ -221,14 +210,15 @@ async def show_my_data(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             reminders=tr._("aktif") if data["reminders_enabled"] else tr._("mati"),
             questions=data["questions_kept"],
             ratings=data["ratings"],
+            messages=data["messages"],
         ),
     )
 
 
-async def ask_to_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def ask_to_delete(update: Update, context: BotContext) -> None:
     """/hapus: ask for confirmation before deleting."""
     asker = await current_asker(update, context)
-    tr, signer = translator(asker.language), services(context).signer
+    tr, signer = translator(asker.language), context.services.signer
     buttons = InlineKeyboardMarkup(
         [
             [
@@ -246,18 +236,19 @@ async def ask_to_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await message.reply_text(
             tr._(
                 "Yakin ingin menghapus data Telegram Bapak/Ibu di asisten ini? Tautan ke data "
-                "keluarga, pertanyaan yang disimpan, dan penilaian akan dihapus."
+                "keluarga, pertanyaan yang disimpan, penilaian, dan catatan pesan yang kami kirim "
+                "akan dihapus."
             ),
             reply_markup=buttons,
         )
 
 
-async def refuse_staff_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def refuse_staff_command(update: Update, context: BotContext) -> None:
     """A pendamping command where it cannot run (a KPM, an admin, a group chat): a polite no."""
     await refuse_staff(update, context, await current_asker(update, context))
 
 
-async def refuse_staff(update: Update, context: ContextTypes.DEFAULT_TYPE, asker: Asker) -> None:
+async def refuse_staff(update: Update, context: BotContext, asker: Asker) -> None:
     """KPM are told it is for pendamping (and it is logged); other staff why it cannot run."""
     message = update.effective_message
     tr = translator(asker.language)
@@ -268,15 +259,11 @@ async def refuse_staff(update: Update, context: ContextTypes.DEFAULT_TYPE, asker
         else:
             command = (message.text or "").split()[0][:40] if message and message.text else ""
         log.info("user %s tried staff command %s", asker.user_id, command)
+        actor = f"telegram:{update.effective_user.id if update.effective_user else 0}"
         await in_session(
             context,
-            lambda session: session.add(
-                AuditLog(
-                    actor_user_id=asker.user_id,
-                    actor=f"telegram:{update.effective_user.id if update.effective_user else 0}",
-                    action="refused_staff_command",
-                    details={"command": command},
-                )
+            lambda session: accounts.record_refused_staff_command(
+                session, user_id=asker.user_id, actor=actor, command=command
             ),
         )
         await reply_text(
@@ -301,20 +288,20 @@ async def refuse_staff(update: Update, context: ContextTypes.DEFAULT_TYPE, asker
 # --- messages -------------------------------------------------------------------------------
 
 
-async def answer_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def answer_text(update: Update, context: BotContext) -> None:
     """A free-text question: NLU, action, reply (in groups only when the bot is addressed)."""
     message = update.effective_message
     if message is None or not message.text:
         return
     text: str | None = message.text
     if message.chat.type != ChatType.PRIVATE:
-        text = addressed_text(message, services(context).bot_username)
+        text = addressed_text(message, context.services.bot_username)
     if not text:
         return
     asker = await current_asker(update, context)
     if await deliver_reply(update, context, asker):
         return
-    reply = await services(context).assistant.reply_to_text(text[:MAX_QUESTION], asker)
+    reply = await context.services.assistant.reply_to_text(text[:MAX_QUESTION], asker)
     await send_reply(update, context, reply, asker)
 
 
@@ -334,7 +321,7 @@ def addressed_text(message: Message, bot_username: str) -> str | None:
     return text if replying_to_bot else None
 
 
-async def answer_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def answer_other(update: Update, context: BotContext) -> None:
     """Stickers, photos, voice, locations, documents…: say kindly that only text is read."""
     message = update.effective_message
     if message is None or message.chat.type != ChatType.PRIVATE:
@@ -350,7 +337,7 @@ async def answer_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     )
 
 
-async def answer_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def answer_edited(update: Update, context: BotContext) -> None:
     """An edited message is not answered again; say so once."""
     message = update.edited_message
     if message is None or message.chat.type != ChatType.PRIVATE:
@@ -367,12 +354,12 @@ async def answer_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 # --- buttons --------------------------------------------------------------------------------
 
 
-async def answer_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def answer_button(update: Update, context: BotContext) -> None:
     """A tapped button: a topic, a rating, an RSVP, a confirmation… (signed, else refused)."""
     query = update.callback_query
     if query is None:
         return
-    svc = services(context)
+    svc = context.services
     asker = await current_asker(update, context)
     tr = translator(asker.language)
     callback = svc.signer.verify(query.data)
@@ -401,9 +388,7 @@ async def answer_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         )
 
 
-async def answer_rsvp(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, asker: Asker, value: str
-) -> None:
+async def answer_rsvp(update: Update, context: BotContext, asker: Asker, value: str) -> None:
     """Hadir / Tidak bisa under a reminder: record and tick it; the other button changes it."""
     query = update.callback_query
     assert query is not None
@@ -414,22 +399,20 @@ async def answer_rsvp(
         return
     meeting_id, answer = int(meeting_text), RsvpAnswer(answer_text)
 
-    def record(session: Session) -> None:
-        user = session.get(TelegramUser, asker.user_id)
-        assert user is not None
+    def record(session: Session, user: TelegramUser) -> None:
         meetings.record_rsvp(
             session, meeting_id=meeting_id, user=user, answer=answer, now=datetime.now(UTC)
         )
 
     try:
-        await in_session(context, record)
+        await with_account(context, asker, record)
     except meetings.MeetingError as error:
         await query.answer(error.text(tr), show_alert=True)
         return
     await query.answer(tr._("Terima kasih, jawaban Bapak/Ibu sudah dicatat."))
     with contextlib.suppress(BadRequest):  # the same answer again: the buttons already say so
         await query.edit_message_reply_markup(
-            rsvp_keyboard(tr, services(context).signer, meeting_id, answer)
+            rsvp_keyboard(tr, context.services.signer, meeting_id, answer)
         )
 
 
@@ -456,39 +439,26 @@ def rsvp_keyboard(
 
 
 async def rate_answer(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, asker: Asker, *, intent: str, helpful: bool
+    update: Update, context: BotContext, asker: Asker, *, intent: str, helpful: bool
 ) -> None:
     """Record 👍/👎 once per answer; a 👎 puts the question in the admins' inbox."""
     query = update.callback_query
     assert query is not None and query.message is not None
     message_id = query.message.message_id
-    question = (context.chat_data or {}).get("questions", {}).get(message_id, "")
+    question = context.chat_data.questions.get(message_id, "") if context.chat_data else ""
 
-    def save(session: Session) -> bool:
-        exists = session.scalar(
-            select(AnswerRating.id).where(
-                AnswerRating.user_id == asker.user_id, AnswerRating.message_id == message_id
-            )
-        )
-        if exists:
-            return False
-        session.add(
-            AnswerRating(
-                user_id=asker.user_id,
-                message_id=message_id,
-                intent=intent,
-                question_text=question or None,
-                is_helpful=helpful,
-            )
-        )
-        if not helpful:
-            parse = ParseResult(question or f"[{intent}]", intent, 0.0, (), ())
-            record_unanswered(
-                session, parse=parse, asker=asker, reason=UnansweredReason.NEGATIVE_RATING
-            )
-        return True
-
-    recorded = await in_session(context, save)
+    recorded = await in_session(
+        context,
+        lambda session: questions.record_rating(
+            session,
+            user_id=asker.user_id,
+            message_id=message_id,
+            intent=intent,
+            question=question,
+            helpful=helpful,
+            now=datetime.now(UTC),
+        ),
+    )
     tr = translator(asker.language)
     if not recorded:
         await reply_text(update, tr._("Penilaian untuk jawaban ini sudah tercatat. Terima kasih."))
@@ -505,7 +475,7 @@ async def rate_answer(
 
 
 async def confirm_delete(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, asker: Asker, *, confirmed: bool
+    update: Update, context: BotContext, asker: Asker, *, confirmed: bool
 ) -> None:
     """Delete the account's data after "Ya, hapus", or leave everything as it was."""
     tr = translator(asker.language)
@@ -513,14 +483,9 @@ async def confirm_delete(
         await reply_text(update, tr._("Baik, tidak ada yang dihapus."))
         return
 
-    def erase(session: Session) -> None:
-        user = session.get(TelegramUser, asker.user_id)
-        if user is not None:
-            accounts.delete_user_data(session, user)
-
-    await in_session(context, erase)
+    await with_account(context, asker, accounts.delete_user_data)
     if context.chat_data is not None:
-        context.chat_data.clear()
+        context.chat_data.forget()
     await reply_text(
         update,
         tr._(
@@ -533,7 +498,7 @@ async def confirm_delete(
 # --- errors ---------------------------------------------------------------------------------
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: BotContext) -> None:
     """Log the error (no personal data) and tell the user something went wrong."""
     log.error("error while handling an update", exc_info=context.error)
     if isinstance(update, Update) and update.effective_message is not None:

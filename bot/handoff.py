@@ -12,15 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
 
 from actions import Asker
-from bot.context import in_session, reply_text, services
+from bot.context import BotContext, in_session, reply_text
 from core.i18n import translator
 from programme.buttons import ButtonKind
 from programme.models import Family, Pendamping, TelegramUser, UserRole
-
-REPLYING_TO = "replying_to"
 
 
 @dataclass(frozen=True)
@@ -57,7 +54,7 @@ def find_handoff(session: Session, *, pendamping_id: int, asker: Asker) -> Hando
 
 
 async def forward_to_pendamping(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, asker: Asker, pendamping_id: int
+    update: Update, context: BotContext, asker: Asker, pendamping_id: int
 ) -> None:
     """Send the KPM's latest question to their pendamping, with a signed "Balas" button."""
     chat = update.effective_chat
@@ -68,13 +65,13 @@ async def forward_to_pendamping(
     )
     if handoff is None:
         return
-    question = (context.chat_data or {}).get("last_question") or "-"
+    question = (context.chat_data.last_question if context.chat_data else None) or "-"
     delivered = 0
     for pendamping_chat in handoff.pendamping_chats:
         tr = translator("id")
         button = InlineKeyboardButton(
             tr._("Balas"),
-            callback_data=services(context).signer.sign(ButtonKind.REPLY, str(chat.id)),
+            callback_data=context.services.signer.sign(ButtonKind.REPLY, str(chat.id)),
         )
         try:
             await context.bot.send_message(
@@ -104,23 +101,21 @@ async def forward_to_pendamping(
         )
 
 
-async def start_reply(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, asker: Asker, kpm_chat: str
-) -> None:
+async def start_reply(update: Update, context: BotContext, asker: Asker, kpm_chat: str) -> None:
     """The pendamping tapped "Balas": their next text goes to that KPM."""
     tr = translator(asker.language)
     if asker.role is not UserRole.PENDAMPING or context.user_data is None:
         await reply_text(update, tr._("Tombol ini khusus untuk pendamping."))
         return
-    context.user_data[REPLYING_TO] = int(kpm_chat)
+    context.user_data.replying_to = int(kpm_chat)
     await reply_text(update, tr._("Silakan ketik jawaban Anda. Ketik /batal untuk batal."))
 
 
-async def deliver_reply(update: Update, context: ContextTypes.DEFAULT_TYPE, asker: Asker) -> bool:
+async def deliver_reply(update: Update, context: BotContext, asker: Asker) -> bool:
     """If this pendamping is answering a KPM, send the text there; True when it was that."""
-    if asker.role is not UserRole.PENDAMPING or not context.user_data:
+    if asker.role is not UserRole.PENDAMPING or context.user_data is None:
         return False
-    kpm_chat = context.user_data.pop(REPLYING_TO, None)
+    kpm_chat, context.user_data.replying_to = context.user_data.replying_to, None
     message = update.effective_message
     if kpm_chat is None or message is None or not message.text:
         return False

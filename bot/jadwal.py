@@ -17,14 +17,12 @@ from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     MessageHandler,
     filters,
 )
 
-from bot.context import in_session, services
+from bot.context import BotContext, in_session
 from bot.staff import (
-    DRAFT_PREFIX,
     END,
     Rows,
     Staff,
@@ -64,7 +62,7 @@ NEW_KELOMPOK, NEW_MODULE, NEW_SESSION, NEW_WHEN, NEW_PLACE, NEW_SUMMARY, NEW_CHA
 MOVE_WHEN, MOVE_CONFIRM, MOVE_PLACE = (
     f"jadwal.{step}" for step in ("move_when", "move_confirm", "move_place")
 )
-DRAFT = f"{DRAFT_PREFIX}jadwal"
+DRAFT = "jadwal"  # UserData.drafts key
 MAX_LISTED = 10
 Handlers = list[BaseHandler]  # type: ignore[type-arg]
 
@@ -98,7 +96,7 @@ class MeetingMove:
 # --- the list ---------------------------------------------------------------------------------
 
 
-async def show_meetings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+async def show_meetings(update: Update, context: BotContext) -> object:
     """/jadwal: the upcoming meetings with their buttons, then "+ Jadwal baru"."""
     staff = await pendamping_staff(update, context)
     if staff is None:
@@ -125,7 +123,7 @@ async def show_meetings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> o
 # --- a new meeting ----------------------------------------------------------------------------
 
 
-async def start_new(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+async def start_new(update: Update, context: BotContext) -> object:
     """The "+ Jadwal baru" button: start a draft and ask its first step."""
     staff = await pendamping_staff(update, context)
     if staff is None or await tapped(update, context, KIND) is None:
@@ -141,11 +139,11 @@ async def start_new(update: Update, context: ContextTypes.DEFAULT_TYPE) -> objec
     if len(choices) == 1:
         draft.kelompok, draft.read_in = choices[0], choices[0].time_zone
     assert context.user_data is not None
-    context.user_data[DRAFT] = draft
+    context.user_data.drafts[DRAFT] = draft
     return await ask_next(update, context, staff, draft)
 
 
-async def choose_kelompok(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+async def choose_kelompok(update: Update, context: BotContext) -> object:
     """A kelompok tapped (a time typed for another zone is asked again)."""
     staff, draft, value = await draft_step(update, context)
     if staff is None or draft is None or value is None:
@@ -159,7 +157,7 @@ async def choose_kelompok(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     return await ask_next(update, context, staff, draft)
 
 
-async def choose_module(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+async def choose_module(update: Update, context: BotContext) -> object:
     """A module tapped, or "Lewati" (no module)."""
     staff, draft, value = await draft_step(update, context)
     if staff is None or draft is None or value is None:
@@ -173,7 +171,7 @@ async def choose_module(update: Update, context: ContextTypes.DEFAULT_TYPE) -> o
     return await ask_next(update, context, staff, draft)
 
 
-async def choose_session(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+async def choose_session(update: Update, context: BotContext) -> object:
     """A session tapped, or "Lewati" (the module only)."""
     staff, draft, value = await draft_step(update, context)
     if staff is None or draft is None or value is None:
@@ -183,7 +181,7 @@ async def choose_session(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     return await ask_next(update, context, staff, draft)
 
 
-async def receive_when(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+async def receive_when(update: Update, context: BotContext) -> object:
     """The typed time, read in the kelompok's zone; a problem is explained, the step asked again."""
     staff, draft = await pendamping_staff(update, context), meeting_draft(context)
     if staff is None or draft is None or draft.kelompok is None:
@@ -198,7 +196,7 @@ async def receive_when(update: Update, context: ContextTypes.DEFAULT_TYPE) -> ob
     return await ask_next(update, context, staff, draft)
 
 
-async def receive_place(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+async def receive_place(update: Update, context: BotContext) -> object:
     """The typed place."""
     staff, draft = await pendamping_staff(update, context), meeting_draft(context)
     if staff is None or draft is None:
@@ -211,7 +209,7 @@ async def receive_place(update: Update, context: ContextTypes.DEFAULT_TYPE) -> o
     return await ask_next(update, context, staff, draft)
 
 
-async def ask_what_to_change(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+async def ask_what_to_change(update: Update, context: BotContext) -> object:
     """The summary's "Ubah": which part to change."""
     staff, draft, value = await draft_step(update, context)
     if staff is None or draft is None or value is None:
@@ -236,7 +234,7 @@ async def ask_what_to_change(update: Update, context: ContextTypes.DEFAULT_TYPE)
     return NEW_CHANGE
 
 
-async def change_part(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+async def change_part(update: Update, context: BotContext) -> object:
     """Empty the chosen part, so that its step is asked again (then the summary)."""
     staff, draft, value = await draft_step(update, context)
     if staff is None or draft is None or value is None:
@@ -253,7 +251,7 @@ async def change_part(update: Update, context: ContextTypes.DEFAULT_TYPE) -> obj
     return await ask_next(update, context, staff, draft)
 
 
-async def save_meeting(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+async def save_meeting(update: Update, context: BotContext) -> object:
     """The summary's "Simpan": save, schedule the reminders (a refusal keeps the draft)."""
     staff, draft, value = await draft_step(update, context)
     if staff is None or draft is None or value is None:
@@ -283,7 +281,7 @@ async def save_meeting(update: Update, context: ContextTypes.DEFAULT_TYPE) -> ob
         text = refusal_text(staff.tr, error) + "\n\n" + summary_text(staff.tr, draft)
         await show(update, text, summary_markup(context, staff.tr))
         return None
-    reminders = await services(context).scheduling.meeting_saved(
+    reminders = await context.services.scheduling.meeting_saved(
         meeting_id, starts_at, kelompok_choice.time_zone
     )
     clear_drafts(context)
@@ -297,7 +295,7 @@ async def save_meeting(update: Update, context: ContextTypes.DEFAULT_TYPE) -> ob
 
 
 async def ask_next(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staff, draft: MeetingDraft
+    update: Update, context: BotContext, staff: Staff, draft: MeetingDraft
 ) -> object:
     """Ask the first step whose part is still empty; the summary when none is."""
     tr, so_far = staff.tr, progress_text(staff.tr, draft)
@@ -319,7 +317,7 @@ async def ask_next(
 
 
 async def ask_topic(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, tr: Translator, draft: MeetingDraft
+    update: Update, context: BotContext, tr: Translator, draft: MeetingDraft
 ) -> object:
     """The module, then its session; either may be skipped ("Lewati")."""
     so_far, module = progress_text(tr, draft), draft.module
@@ -341,7 +339,7 @@ async def ask_topic(
 # --- moving a meeting -------------------------------------------------------------------------
 
 
-async def ask_new_time(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+async def ask_new_time(update: Update, context: BotContext) -> object:
     """A listed meeting's "Ubah waktu"."""
     move = await start_move(update, context, "t.")
     if move is None:
@@ -359,7 +357,7 @@ async def ask_new_time(update: Update, context: ContextTypes.DEFAULT_TYPE) -> ob
     return MOVE_WHEN
 
 
-async def receive_new_time(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+async def receive_new_time(update: Update, context: BotContext) -> object:
     """The typed new time; confirmed before the members are told."""
     staff, move = await pendamping_staff(update, context), meeting_move(context)
     if staff is None or move is None:
@@ -381,7 +379,7 @@ async def receive_new_time(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     return MOVE_CONFIRM
 
 
-async def confirm_new_time(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+async def confirm_new_time(update: Update, context: BotContext) -> object:
     """The confirmation's "Ya, ubah": move the meeting."""
     staff, move = await pendamping_staff(update, context), meeting_move(context)
     if staff is None or move is None or await tapped(update, context, KIND) is None:
@@ -389,7 +387,7 @@ async def confirm_new_time(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     return await apply_move(update, context, staff, move.meeting, starts_at=move.starts_at)
 
 
-async def ask_new_place(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+async def ask_new_place(update: Update, context: BotContext) -> object:
     """A listed meeting's "Ubah tempat"."""
     move = await start_move(update, context, "p.")
     if move is None:
@@ -403,7 +401,7 @@ async def ask_new_place(update: Update, context: ContextTypes.DEFAULT_TYPE) -> o
     return MOVE_PLACE
 
 
-async def receive_new_place(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+async def receive_new_place(update: Update, context: BotContext) -> object:
     """The typed new place: saved at once (nothing to misread)."""
     staff, move = await pendamping_staff(update, context), meeting_move(context)
     if staff is None or move is None:
@@ -416,7 +414,7 @@ async def receive_new_place(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 
 
 async def start_move(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, prefix: str
+    update: Update, context: BotContext, prefix: str
 ) -> tuple[Staff, MeetingView] | None:
     """The pendamping and the meeting whose button was tapped, kept as the draft of the move."""
     staff = await pendamping_staff(update, context)
@@ -436,13 +434,13 @@ async def start_move(
         )
         return None
     assert context.user_data is not None
-    context.user_data[DRAFT] = MeetingMove(view)
+    context.user_data.drafts[DRAFT] = MeetingMove(view)
     return staff, view
 
 
 async def apply_move(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     staff: Staff,
     view: MeetingView,
     *,
@@ -472,7 +470,7 @@ async def apply_move(
         await show(update, refusal_text(staff.tr, error))
         return END
     assert changed is not None
-    scheduling = services(context).scheduling
+    scheduling = context.services.scheduling
     reminders = await scheduling.meeting_saved(changed.id, changed.starts_at, changed.time_zone)
     scheduling.outbox_changed()
     shown = reminders if starts_at is not None else None
@@ -484,7 +482,7 @@ async def apply_move(
 # --- cancelling a meeting (one tap and its confirmation; no conversation needed) -------------
 
 
-async def meeting_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def meeting_action(update: Update, context: BotContext) -> None:
     """A listed meeting's "Batalkan", then "Ya, batalkan" or "Tidak"."""
     staff = await pendamping_staff(update, context)
     value = await tapped(update, context, ONE_TAP) if staff is not None else None
@@ -498,9 +496,7 @@ async def meeting_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await show(update, staff.tr._("Baik, pertemuan tidak dibatalkan."))
 
 
-async def ask_to_cancel(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staff, meeting_id: int
-) -> None:
+async def ask_to_cancel(update: Update, context: BotContext, staff: Staff, meeting_id: int) -> None:
     """Ask before cancelling: the members will be told."""
     view = await in_session(
         context,
@@ -523,7 +519,7 @@ async def ask_to_cancel(
 
 
 async def cancel_meeting(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staff, meeting_id: int
+    update: Update, context: BotContext, staff: Staff, meeting_id: int
 ) -> None:
     """Cancel the meeting, queue the members' notices, remove its reminders."""
     now, who = utc_now(), actor(update)
@@ -540,7 +536,7 @@ async def cancel_meeting(
     except MeetingError as error:
         await show(update, refusal_text(staff.tr, error))
         return
-    await services(context).scheduling.meeting_cancelled(meeting_id)
+    await context.services.scheduling.meeting_cancelled(meeting_id)
     assert view is not None
     await show(update, cancelled_text(staff.tr, view, told))
 
@@ -575,18 +571,18 @@ def states() -> dict[object, Handlers]:
     }
 
 
-def meeting_draft(context: ContextTypes.DEFAULT_TYPE) -> MeetingDraft | None:
-    draft = (context.user_data or {}).get(DRAFT)
+def meeting_draft(context: BotContext) -> MeetingDraft | None:
+    draft = context.user_data.drafts.get(DRAFT) if context.user_data else None
     return draft if isinstance(draft, MeetingDraft) else None
 
 
-def meeting_move(context: ContextTypes.DEFAULT_TYPE) -> MeetingMove | None:
-    move = (context.user_data or {}).get(DRAFT)
+def meeting_move(context: BotContext) -> MeetingMove | None:
+    move = context.user_data.drafts.get(DRAFT) if context.user_data else None
     return move if isinstance(move, MeetingMove) else None
 
 
 async def draft_step(
-    update: Update, context: ContextTypes.DEFAULT_TYPE
+    update: Update, context: BotContext
 ) -> tuple[Staff | None, MeetingDraft | None, str | None]:
     """The pendamping, the draft and the tapped button's value (None where missing or forged)."""
     staff = await pendamping_staff(update, context)
@@ -594,13 +590,11 @@ async def draft_step(
     return staff, meeting_draft(context), value
 
 
-def with_cancel(
-    context: ContextTypes.DEFAULT_TYPE, tr: Translator, rows: Rows
-) -> InlineKeyboardMarkup:
+def with_cancel(context: BotContext, tr: Translator, rows: Rows) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([*rows, cancel_row(context, tr, KIND)])
 
 
-def summary_markup(context: ContextTypes.DEFAULT_TYPE, tr: Translator) -> InlineKeyboardMarkup:
+def summary_markup(context: BotContext, tr: Translator) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
@@ -612,9 +606,7 @@ def summary_markup(context: ContextTypes.DEFAULT_TYPE, tr: Translator) -> Inline
     )
 
 
-def meeting_buttons(
-    context: ContextTypes.DEFAULT_TYPE, tr: Translator, view: MeetingView
-) -> InlineKeyboardMarkup:
+def meeting_buttons(context: BotContext, tr: Translator, view: MeetingView) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [

@@ -16,13 +16,12 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import (
     CommandHandler,
-    ContextTypes,
     ConversationHandler,
     MessageHandler,
     filters,
 )
 
-from bot.context import current_asker, in_session, reply_text, services
+from bot.context import BotContext, current_asker, reply_text, with_account
 from bot.handlers import link_message
 from core.i18n import translator
 from programme import accounts
@@ -54,7 +53,7 @@ def parse_birth_date(text: str) -> date | None:
     return None
 
 
-async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def begin(update: Update, context: BotContext) -> int:
     """Ask for the NIK of the pengurus (the KKS holder)."""
     asker = await current_asker(update, context)
     await reply_text(
@@ -67,11 +66,11 @@ async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     return ASK_NIK
 
 
-async def receive_nik(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def receive_nik(update: Update, context: BotContext) -> int:
     """Keep the NIK for this conversation only, delete the message, ask for the birth date."""
     message = update.effective_message
     assert message is not None and context.user_data is not None
-    context.user_data["nik"] = message.text or ""
+    context.user_data.nik = message.text or ""
     try:
         await message.delete()
     except TelegramError:
@@ -86,7 +85,7 @@ async def receive_nik(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int
     return ASK_BIRTH_DATE
 
 
-async def receive_birth_date(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def receive_birth_date(update: Update, context: BotContext) -> int:
     """Try to link; say how it went; forget the NIK."""
     message = update.effective_message
     assert message is not None and context.user_data is not None
@@ -96,25 +95,23 @@ async def receive_birth_date(update: Update, context: ContextTypes.DEFAULT_TYPE)
     if birth_date is None:
         await reply_text(update, tr._("Tanggalnya belum terbaca. Contoh: 14-03-1991."))
         return ASK_BIRTH_DATE
-    nik = context.user_data.pop("nik", "")
-    secret_key = services(context).secret_key
+    nik, context.user_data.nik = context.user_data.nik or "", None
+    secret_key = context.services.secret_key
 
-    def link(session: Session) -> accounts.LinkResult:
-        user = session.get(TelegramUser, asker.user_id)
-        assert user is not None
+    def link(session: Session, user: TelegramUser) -> accounts.LinkResult:
         return accounts.link_with_nik(
             session, user, nik=nik, birth_date=birth_date, secret_key=secret_key,
             now=datetime.now(UTC),
         )  # fmt: skip
 
-    await reply_text(update, link_message(tr, await in_session(context, link)))
+    await reply_text(update, link_message(tr, await with_account(context, asker, link)))
     return ConversationHandler.END
 
 
-async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+async def cancel(update: Update, context: BotContext) -> int:
     """/batal: stop without linking."""
     if context.user_data is not None:
-        context.user_data.pop("nik", None)
+        context.user_data.nik = None
     asker = await current_asker(update, context)
     await reply_text(update, translator(asker.language)._("Baik, tidak jadi dihubungkan."))
     return ConversationHandler.END

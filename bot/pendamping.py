@@ -11,13 +11,12 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     ConversationHandler,
     TypeHandler,
 )
 
 from bot import jadwal, siaran
-from bot.context import in_session, reply_text, services
+from bot.context import BotContext, in_session, reply_text
 from bot.staff import (
     CONVERSATION_TIMEOUT,
     actor,
@@ -46,7 +45,7 @@ UNDANGAN = ButtonKind.UNDANGAN
 # --- /kelompok ------------------------------------------------------------------------------
 
 
-async def show_kelompok(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def show_kelompok(update: Update, context: BotContext) -> None:
     """/kelompok: the kelompok and how many of their families linked; a tap shows the families."""
     staff = await pendamping_staff(update, context)
     if staff is None:
@@ -63,7 +62,7 @@ async def show_kelompok(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     )
 
 
-async def show_families(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def show_families(update: Update, context: BotContext) -> None:
     """A kelompok tapped under /kelompok: its families (✅ linked, ⏳ not yet), its next meeting."""
     staff = await pendamping_staff(update, context)
     value = await tapped(update, context, KELOMPOK) if staff is not None else None
@@ -86,7 +85,7 @@ async def show_families(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 # --- /undangan ------------------------------------------------------------------------------
 
 
-async def choose_kelompok_for_invites(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def choose_kelompok_for_invites(update: Update, context: BotContext) -> None:
     """/undangan: which kelompok to make invite links for."""
     staff = await pendamping_staff(update, context)
     if staff is None:
@@ -111,13 +110,13 @@ async def choose_kelompok_for_invites(update: Update, context: ContextTypes.DEFA
     )
 
 
-async def make_invites(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def make_invites(update: Update, context: BotContext) -> None:
     """A kelompok tapped under /undangan: one invite link per family not linked yet."""
     staff = await pendamping_staff(update, context)
     value = await tapped(update, context, UNDANGAN) if staff is not None else None
     if staff is None or value is None or not value.isdigit():
         return
-    svc = services(context)
+    svc = context.services
     batch = await in_session(
         context,
         lambda s: kelompok.create_invites(

@@ -17,14 +17,12 @@ from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     MessageHandler,
     filters,
 )
 
-from bot.context import in_session, services
+from bot.context import BotContext, in_session
 from bot.staff import (
-    DRAFT_PREFIX,
     END,
     Staff,
     actor,
@@ -61,7 +59,7 @@ ONE_TAP = (
 PICK, WRITE, WHEN, LATER, URGENCY, PREVIEW = (
     f"siaran.{step}" for step in ("pick", "write", "when", "later", "urgency", "preview")
 )
-DRAFT = f"{DRAFT_PREFIX}siaran"
+DRAFT = "siaran"  # UserData.drafts key
 Handlers = list[BaseHandler]  # type: ignore[type-arg]
 
 
@@ -91,7 +89,7 @@ class BroadcastDraft:
 # --- the list ---------------------------------------------------------------------------------
 
 
-async def show_broadcasts(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+async def show_broadcasts(update: Update, context: BotContext) -> object:
     """/siaran: recent broadcasts with their counts and buttons, then "+ Siaran baru"."""
     staff = await pendamping_staff(update, context)
     if staff is None:
@@ -123,7 +121,7 @@ async def show_broadcasts(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 # --- a new broadcast --------------------------------------------------------------------------
 
 
-async def start_new(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+async def start_new(update: Update, context: BotContext) -> object:
     """The "+ Siaran baru" button: which kelompok."""
     staff = await pendamping_staff(update, context)
     if staff is None or await tapped(update, context, KIND) is None:
@@ -140,12 +138,12 @@ async def start_new(update: Update, context: ContextTypes.DEFAULT_TYPE) -> objec
         return END
     draft = BroadcastDraft(choices, name, selected={choices[0].id} if len(choices) == 1 else set())
     assert context.user_data is not None
-    context.user_data[DRAFT] = draft
+    context.user_data.drafts[DRAFT] = draft
     await show(update, pick_text(staff.tr), pick_markup(context, staff.tr, draft))
     return PICK
 
 
-async def pick_kelompok(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+async def pick_kelompok(update: Update, context: BotContext) -> object:
     """Tick or untick a kelompok, or all of them; "Lanjut" asks for the message."""
     staff, draft = await pendamping_staff(update, context), broadcast_draft(context)
     value = await tapped(update, context, KIND, answer=False) if staff is not None else None
@@ -173,7 +171,7 @@ async def pick_kelompok(update: Update, context: ContextTypes.DEFAULT_TYPE) -> o
     return None
 
 
-async def receive_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+async def receive_text(update: Update, context: BotContext) -> object:
     """The message to send; too long is said, and the step asked again."""
     staff, draft = await pendamping_staff(update, context), broadcast_draft(context)
     if staff is None or draft is None:
@@ -197,7 +195,7 @@ async def receive_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> ob
     return WHEN
 
 
-async def choose_when(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+async def choose_when(update: Update, context: BotContext) -> object:
     """When: "Sekarang" goes on to the urgency, "Nanti" asks for the time."""
     staff, draft = await pendamping_staff(update, context), broadcast_draft(context)
     value = await tapped(update, context, KIND) if staff is not None else None
@@ -211,7 +209,7 @@ async def choose_when(update: Update, context: ContextTypes.DEFAULT_TYPE) -> obj
     return LATER
 
 
-async def receive_later(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+async def receive_later(update: Update, context: BotContext) -> object:
     """The typed sending time, read in the kelompok's zone."""
     staff, draft = await pendamping_staff(update, context), broadcast_draft(context)
     if staff is None or draft is None:
@@ -232,7 +230,7 @@ async def receive_later(update: Update, context: ContextTypes.DEFAULT_TYPE) -> o
     return URGENCY
 
 
-async def choose_urgency(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+async def choose_urgency(update: Update, context: BotContext) -> object:
     """Biasa or mendesak; then the preview: the exact text, how many will get it, and when."""
     staff, draft = await pendamping_staff(update, context), broadcast_draft(context)
     value = await tapped(update, context, KIND) if staff is not None else None
@@ -256,7 +254,7 @@ async def choose_urgency(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     return PREVIEW
 
 
-async def send_broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+async def send_broadcast(update: Update, context: BotContext) -> object:
     """The preview's "Kirim": save the broadcast and schedule it (now or at its time)."""
     staff, draft = await pendamping_staff(update, context), broadcast_draft(context)
     value = await tapped(update, context, KIND) if staff is not None else None
@@ -285,7 +283,7 @@ async def send_broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     except BroadcastError as error:
         await show(update, refusal_text(staff.tr, error))
         return END
-    await services(context).scheduling.broadcast_saved(broadcast_id, send_at)
+    await context.services.scheduling.broadcast_saved(broadcast_id, send_at)
     await show(update, sent_text(staff.tr, draft))
     return END
 
@@ -293,7 +291,7 @@ async def send_broadcast(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 # --- a listed broadcast's buttons (one tap, or a tap and its confirmation) --------------------
 
 
-async def broadcast_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def broadcast_action(update: Update, context: BotContext) -> None:
     """Laporan, Kirim ulang yang gagal, Batalkan → Ya, batalkan / Tidak."""
     staff = await pendamping_staff(update, context)
     value = await tapped(update, context, ONE_TAP) if staff is not None else None
@@ -314,9 +312,7 @@ async def broadcast_action(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         await say(update, refusal_text(staff.tr, error))
 
 
-async def show_report(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staff, broadcast_id: int
-) -> None:
+async def show_report(update: Update, context: BotContext, staff: Staff, broadcast_id: int) -> None:
     """The delivery report of one broadcast."""
 
     def read(session: Session) -> tuple[BroadcastView, TimeZone]:
@@ -334,7 +330,7 @@ async def show_report(
 
 
 async def resend_failed(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staff, broadcast_id: int
+    update: Update, context: BotContext, staff: Staff, broadcast_id: int
 ) -> None:
     """Queue the failed messages again."""
     now, who = utc_now(), actor(update)
@@ -344,7 +340,7 @@ async def resend_failed(
             s, broadcast_id=broadcast_id, pendamping_id=staff.pendamping_id, now=now, actor=who
         ),
     )
-    services(context).scheduling.outbox_changed()
+    context.services.scheduling.outbox_changed()
     if count:
         await say(update, staff.tr._("{count} pesan yang gagal akan dikirim ulang.", count=count))
     else:
@@ -352,7 +348,7 @@ async def resend_failed(
 
 
 async def ask_to_cancel(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staff, broadcast_id: int
+    update: Update, context: BotContext, staff: Staff, broadcast_id: int
 ) -> None:
     """Ask before cancelling a broadcast."""
 
@@ -379,7 +375,7 @@ async def ask_to_cancel(
 
 
 async def cancel_broadcast(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, staff: Staff, broadcast_id: int
+    update: Update, context: BotContext, staff: Staff, broadcast_id: int
 ) -> None:
     """Cancel the broadcast and its job."""
     now, who = utc_now(), actor(update)
@@ -389,7 +385,7 @@ async def cancel_broadcast(
             s, broadcast_id=broadcast_id, pendamping_id=staff.pendamping_id, now=now, actor=who
         ),
     )
-    await services(context).scheduling.broadcast_cancelled(broadcast_id)
+    await context.services.scheduling.broadcast_cancelled(broadcast_id)
     await show(
         update, staff.tr._("Siaran dibatalkan. Pesan yang belum terkirim tidak akan dikirim.")
     )
@@ -419,8 +415,8 @@ def states() -> dict[object, Handlers]:
     }
 
 
-def broadcast_draft(context: ContextTypes.DEFAULT_TYPE) -> BroadcastDraft | None:
-    draft = (context.user_data or {}).get(DRAFT)
+def broadcast_draft(context: BotContext) -> BroadcastDraft | None:
+    draft = context.user_data.drafts.get(DRAFT) if context.user_data else None
     return draft if isinstance(draft, BroadcastDraft) else None
 
 
@@ -430,9 +426,7 @@ def pendamping_zone(session: Session, pendamping_id: int) -> TimeZone:
     return choices[0].time_zone if choices else TimeZone.WIB
 
 
-def pick_markup(
-    context: ContextTypes.DEFAULT_TYPE, tr: Translator, draft: BroadcastDraft
-) -> InlineKeyboardMarkup:
+def pick_markup(context: BotContext, tr: Translator, draft: BroadcastDraft) -> InlineKeyboardMarkup:
     rows = [
         [button(context, f"✅ {c.name}" if c.id in draft.selected else c.name, KIND, f"k.{c.id}")]
         for c in draft.choices
@@ -447,7 +441,7 @@ def pick_markup(
     return InlineKeyboardMarkup(rows)
 
 
-def urgency_markup(context: ContextTypes.DEFAULT_TYPE, tr: Translator) -> InlineKeyboardMarkup:
+def urgency_markup(context: BotContext, tr: Translator) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
@@ -460,7 +454,7 @@ def urgency_markup(context: ContextTypes.DEFAULT_TYPE, tr: Translator) -> Inline
 
 
 def broadcast_buttons(
-    context: ContextTypes.DEFAULT_TYPE, tr: Translator, view: BroadcastView, *, report: bool = True
+    context: BotContext, tr: Translator, view: BroadcastView, *, report: bool = True
 ) -> InlineKeyboardMarkup | None:
     row: list[InlineKeyboardButton] = []
     if report:

@@ -17,10 +17,10 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest
-from telegram.ext import CallbackQueryHandler, ContextTypes, ConversationHandler
+from telegram.ext import CallbackQueryHandler, ConversationHandler
 
 from actions import Asker
-from bot.context import current_asker, services
+from bot.context import BotContext, current_asker
 from bot.handlers import refuse_staff
 from bot.replies import chunks
 from core.i18n import Translator, translator
@@ -30,7 +30,6 @@ from programme.models import TimeZone
 from programme.refusals import Refusal
 
 CONVERSATION_TIMEOUT = 15 * 60  # seconds without an answer before a /jadwal or /siaran step ends
-DRAFT_PREFIX = "draft."  # context.user_data keys of the conversations' drafts
 END = ConversationHandler.END
 Rows = list[list[InlineKeyboardButton]]
 
@@ -44,7 +43,7 @@ class Staff:
     tr: Translator
 
 
-async def pendamping_staff(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Staff | None:
+async def pendamping_staff(update: Update, context: BotContext) -> Staff | None:
     """The pendamping, if registered and in a private chat; anyone else is refused politely."""
     asker = await current_asker(update, context)
     chat = update.effective_chat
@@ -56,20 +55,16 @@ async def pendamping_staff(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     return None
 
 
-def button(
-    context: ContextTypes.DEFAULT_TYPE, label: str, kind: ButtonKind, value: str
-) -> InlineKeyboardButton:
+def button(context: BotContext, label: str, kind: ButtonKind, value: str) -> InlineKeyboardButton:
     """An inline button whose callback_data this bot signs."""
-    return InlineKeyboardButton(label, callback_data=services(context).signer.sign(kind, value))
+    return InlineKeyboardButton(label, callback_data=context.services.signer.sign(kind, value))
 
 
-def cancel_markup(
-    context: ContextTypes.DEFAULT_TYPE, tr: Translator, kind: ButtonKind
-) -> InlineKeyboardMarkup:
+def cancel_markup(context: BotContext, tr: Translator, kind: ButtonKind) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([cancel_row(context, tr, kind)])
 
 
-Step = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, object]]
+Step = Callable[[Update, BotContext], Coroutine[Any, Any, object]]
 
 
 def tap_handler(kind: ButtonKind, callback: Step, values: str) -> CallbackQueryHandler:  # type: ignore[type-arg]
@@ -83,20 +78,18 @@ def typed(update: Update) -> str:
     return (message.text or "").strip() if message is not None else ""
 
 
-def cancel_row(
-    context: ContextTypes.DEFAULT_TYPE, tr: Translator, kind: ButtonKind
-) -> list[InlineKeyboardButton]:
+def cancel_row(context: BotContext, tr: Translator, kind: ButtonKind) -> list[InlineKeyboardButton]:
     return [button(context, tr._("Batal"), kind, "batal")]
 
 
 async def tapped(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, kind: ButtonKind, *, answer: bool = True
+    update: Update, context: BotContext, kind: ButtonKind, *, answer: bool = True
 ) -> str | None:
     """The value of the tapped button if this bot signed it (recently); otherwise refuse the tap."""
     query = update.callback_query
     if query is None:
         return None
-    callback = services(context).signer.verify(query.data)
+    callback = context.services.signer.verify(query.data)
     if callback is None or callback.kind != kind:
         asker = await current_asker(update, context)
         await query.answer(
@@ -135,7 +128,7 @@ async def show(update: Update, text: str, markup: InlineKeyboardMarkup | None = 
 
 async def send_long(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     text: str,
     markup: InlineKeyboardMarkup | None = None,
 ) -> None:
@@ -176,7 +169,7 @@ def read_when(text: str, *, now: datetime, time_zone: TimeZone, day: date | None
 
 async def typed_moment(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     staff: Staff,
     *,
     time_zone: TimeZone,
@@ -260,20 +253,19 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def clear_drafts(context: ContextTypes.DEFAULT_TYPE) -> None:
+def clear_drafts(context: BotContext) -> None:
     if context.user_data is not None:
-        for key in [k for k in context.user_data if str(k).startswith(DRAFT_PREFIX)]:
-            del context.user_data[key]
+        context.user_data.drafts.clear()
 
 
 # --- what every step of /jadwal and /siaran answers -----------------------------------------
 
 
-async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+async def cancel(update: Update, context: BotContext) -> object:
     """/batal or a Batal button: stop, nothing saved."""
     query = update.callback_query
     if query is not None:
-        callback = services(context).signer.verify(query.data)
+        callback = context.services.signer.verify(query.data)
         kind = callback.kind if callback is not None else ButtonKind.JADWAL  # refused below
         if await tapped(update, context, kind) is None:
             return None
@@ -283,7 +275,7 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
     return END
 
 
-async def refuse_old_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def refuse_old_button(update: Update, context: BotContext) -> None:
     """A button of an earlier step: say so and keep waiting for this step's answer."""
     query = update.callback_query
     if query is not None:
@@ -297,7 +289,7 @@ async def refuse_old_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         )
 
 
-async def end_after_silence(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def end_after_silence(update: object, context: BotContext) -> None:
     """No answer for 15 minutes: end the step politely."""
     clear_drafts(context)
     if not isinstance(update, Update) or update.effective_chat is None:

@@ -617,7 +617,7 @@ async def test_forged_buttons_and_pendamping_buttons_in_other_hands_are_refused(
     assert "tidak berlaku" in (refusal.text or "")
 
     # A genuinely signed pendamping button tapped by a KPM (say, a forwarded message): refused.
-    services: BotServices = bot.bot_data["services"]
+    services: BotServices = bot.bot_data.services
     with db() as session:
         target = session.scalars(
             select(P2K2Meeting).where(P2K2Meeting.status == MeetingStatus.SCHEDULED)
@@ -664,7 +664,7 @@ async def test_a_kpm_answers_a_reminder_and_can_change_her_mind(
         session.add(meeting)
         session.flush()
         meeting_id = meeting.id
-    services: BotServices = bot.bot_data["services"]
+    services: BotServices = bot.bot_data.services
     yuliana = Chat(emulator, YULIANA)
 
     def is_reminder(m: SentMessage) -> bool:
