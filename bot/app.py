@@ -19,16 +19,17 @@ from telegram.ext import (
     filters,
 )
 
-from bot import handlers, jadwal, pendamping, siaran
+from bot import handlers
 from bot.assistant import Assistant
 from bot.callbacks import CallbackSigner
 from bot.commands import KPM_COMMANDS, STAFF_COMMANDS
 from bot.context import CONTEXT_TYPES, BotApplication, BotServices
-from bot.drain import OutboxDrain
-from bot.leader import Leadership, leader_lock_for
+from bot.delivery.drain import OutboxDrain
+from bot.delivery.leader import Leadership, leader_lock_for
+from bot.delivery.scheduling import Scheduling
+from bot.delivery.sender import TelegramSender
 from bot.linking import linking_conversation
-from bot.scheduling import Scheduling
-from bot.sender import TelegramSender
+from bot.pendamping import jadwal, kelompok, siaran
 from core.quiet import QuietHours
 from core.settings import Settings
 from nlu.client import NLUClient
@@ -44,8 +45,8 @@ def build_application(
 ) -> BotApplication:
     """The bot, wired to the NLU server, the database, the one sender and the scheduler.
 
-    Every worker answers updates; the one that holds the leader lock (bot.leader) also runs the
-    scheduler's jobs and drains the outbox. `clock` is for tests that need another "now".
+    Every worker answers updates; the one that holds the leader lock (bot.delivery.leader) also
+    runs the scheduler's jobs and drains the outbox. `clock` is for tests that need another "now".
     """
     token, key = settings.telegram_bot_token, settings.secret_key
     if token is None or key is None:
@@ -141,17 +142,17 @@ def add_handlers(application: BotApplication) -> None:
     # /jadwal and /siaran are one conversation whose typed steps come before the free-text
     # handler; /kelompok, /undangan and the buttons under a listed meeting or broadcast need no
     # conversation. Their buttons are told apart by their signed kind, before the generic ones.
-    application.add_handler(pendamping.tools_conversation())
+    application.add_handler(kelompok.tools_conversation())
     private = filters.ChatType.PRIVATE
-    application.add_handler(CommandHandler("kelompok", pendamping.show_kelompok, private))
+    application.add_handler(CommandHandler("kelompok", kelompok.show_kelompok, private))
     application.add_handler(
-        CommandHandler("undangan", pendamping.choose_kelompok_for_invites, private)
+        CommandHandler("undangan", kelompok.choose_kelompok_for_invites, private)
     )
     application.add_handler(
-        CallbackQueryHandler(pendamping.show_families, pattern=rf"^{pendamping.KELOMPOK}:")
+        CallbackQueryHandler(kelompok.show_families, pattern=rf"^{kelompok.KELOMPOK}:")
     )
     application.add_handler(
-        CallbackQueryHandler(pendamping.make_invites, pattern=rf"^{pendamping.UNDANGAN}:")
+        CallbackQueryHandler(kelompok.make_invites, pattern=rf"^{kelompok.UNDANGAN}:")
     )
     application.add_handler(
         CallbackQueryHandler(jadwal.meeting_action, pattern=rf"^{jadwal.ONE_TAP}:")

@@ -18,8 +18,8 @@ from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 from actions import Asker
 from bot.assistant import Assistant
 from bot.callbacks import CallbackSigner
-from bot.scheduling import Scheduling
-from bot.sender import TelegramSender
+from bot.delivery.scheduling import Scheduling
+from bot.delivery.sender import TelegramSender
 from programme import accounts
 from programme.models import TelegramUser
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from bot.scheduling import Scheduling
+from bot.delivery.scheduling import Scheduling
 from core.settings import PROJECT_ROOT
 from devtools.emulator import BotApiEmulator
 from programme import broadcasts, migrate

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import Application
 
-from bot import pendamping as pendamping_tools
 from bot.app import build_application, polling_in_this_loop
 from bot.context import BotServices
+from bot.pendamping import kelompok as pendamping_tools
 from core.formatting import long_date
 from core.settings import Settings
 from devtools.emulator import BotApiEmulator, SentMessage
@@ -672,7 +672,7 @@ async def test_a_kpm_answers_a_reminder_and_can_change_her_mind(
 
     seen = yuliana.seen(is_reminder)
     # The reminder as the scheduler's job queues it; the leader's drain sends it.
-    from bot.scheduling import send_meeting_reminder
+    from bot.delivery.scheduling import send_meeting_reminder
 
     await send_meeting_reminder(meeting_id, meetings.ReminderKind.HOURS_BEFORE.value)
     services.scheduling.outbox_changed()

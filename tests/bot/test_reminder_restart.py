@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
-from bot.scheduling import Scheduling, meeting_job_id, send_meeting_reminder
+from bot.delivery.scheduling import Scheduling, meeting_job_id, send_meeting_reminder
 from devtools.bench_broadcast import BotProcess, bot_environment
 from devtools.emulator import BotApiEmulator
 from programme import meetings

@@ -19,7 +19,7 @@ from telegram.ext import ExtBot
 from telegram.request import BaseRequest, RequestData
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.sender import ApiCallback, ApiResult, Limit, SendOptions, TelegramSender
+from bot.delivery.sender import ApiCallback, ApiResult, Limit, SendOptions, TelegramSender
 
 # Slack for timer resolution when comparing loop times.
 EPS = 0.005

@@ -7,7 +7,7 @@ import time
 
 from telegram.ext import ExtBot
 
-from bot.sender import TelegramSender
+from bot.delivery.sender import TelegramSender
 from devtools.emulator import BotApiEmulator
 
 TOKEN = "123456:TEST-TOKEN"

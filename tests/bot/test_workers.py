@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from bot.drain import OutboxDrain
-from bot.leader import LEADER_APPLICATION_NAME, AdvisoryLock
+from bot.delivery.drain import OutboxDrain
+from bot.delivery.leader import LEADER_APPLICATION_NAME, AdvisoryLock
 from devtools.bench_broadcast import BotProcess, bot_environment
 from devtools.emulator import BotApiEmulator
 from programme import migrate, outbox
@@ -174,7 +174,7 @@ async def test_even_two_drains_at_once_never_take_the_same_message(
     from telegram.ext import ApplicationBuilder
 
     from bot.callbacks import CallbackSigner
-    from bot.sender import TelegramSender
+    from bot.delivery.sender import TelegramSender
 
     chats = range(FIRST_CHAT + 2000, FIRST_CHAT + 2150)
     enqueue(engine, "overlap", chats)

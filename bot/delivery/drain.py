@@ -21,7 +21,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 from telegram.ext import ExtBot
 
 from bot.callbacks import CallbackSigner
-from bot.sender import SendOptions, retry_after_seconds
+from bot.delivery.sender import SendOptions, retry_after_seconds
 from core.quiet import QuietHours
 from programme import outbox
 from programme.buttons import Button

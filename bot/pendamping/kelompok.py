@@ -15,9 +15,9 @@ from telegram.ext import (
     TypeHandler,
 )
 
-from bot import jadwal, siaran
 from bot.context import BotContext, in_session, reply_text
-from bot.staff import (
+from bot.pendamping import jadwal, siaran
+from bot.pendamping.staff import (
     CONVERSATION_TIMEOUT,
     actor,
     button,

@@ -1,8 +1,8 @@
 """APScheduler wiring: reminder, roll-up and broadcast jobs, persisted in the programme database.
 
 Every worker starts the scheduler with the SQLAlchemy job store, paused, so that any worker can
-add, move or remove jobs; only the leader (`bot.leader`) resumes it and so runs them. A job only
-writes outbox rows (`programme.outbox`); the leader's drain sends them.
+add, move or remove jobs; only the leader (`bot.delivery.leader`) resumes it and so runs them. A
+job only writes outbox rows (`programme.outbox`); the leader's drain sends them.
 
 Job ids are deterministic ("reminder:12:day_before", "broadcast:7"), so saving a meeting again
 replaces its jobs instead of adding a second set (`replace_existing=True`).

@@ -24,8 +24,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
-from bot.drain import OutboxDrain
-from bot.scheduling import Scheduling
+from bot.delivery.drain import OutboxDrain
+from bot.delivery.scheduling import Scheduling
 from programme import outbox
 
 log = logging.getLogger(__name__)

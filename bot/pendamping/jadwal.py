@@ -22,7 +22,7 @@ from telegram.ext import (
 )
 
 from bot.context import BotContext, in_session
-from bot.staff import (
+from bot.pendamping.staff import (
     END,
     Rows,
     Staff,

@@ -1,0 +1,1 @@
+"""Getting messages out: the rate-limited sender, the outbox drain, the scheduler, the leader."""
