@@ -69,6 +69,12 @@ class Request:
     now: datetime
     tr: Translator = field(default_factory=Translator)
 
+    @property
+    def year(self) -> int | None:
+        """The year the message names ("2027", "tahun depan", "thn lalu"), resolved against
+        today; None when it names none. (`now` is UTC: around New Year use the local date.)"""
+        return self.parse.year(self.now.date())
+
 
 Action = Callable[[Request], Reply]
 

@@ -12,6 +12,11 @@ from core.settings import PROJECT_ROOT, get_settings
 nlu_app = typer.Typer(help="Train, serve, validate and evaluate the Rasa NLU model.")
 
 
+def _shown(path: Path) -> Path:
+    """A path relative to the project when it is inside it."""
+    return path.relative_to(PROJECT_ROOT) if path.is_relative_to(PROJECT_ROOT) else path
+
+
 @nlu_app.command()
 def train(
     force: bool = typer.Option(False, "--force", help="Train even if nothing changed."),
@@ -58,14 +63,43 @@ def validate() -> None:
 def evaluate(
     out: Path = typer.Option(PROJECT_ROOT / "reports" / "nlu", help="Report directory."),
     url: str = typer.Option(None, help="Use this running server instead of starting one."),
-    test_data: Path = typer.Option(PROJECT_ROOT / "tests" / "nlu" / "heldout"),
+    heldout: list[str] = typer.Option(
+        ["dev", "test"], "--set", help="Held-out set(s) to score: dev (for choices), test."
+    ),
+    cv: bool = typer.Option(False, "--cv", help="Also 5-fold cross-validation (trains 5 models)."),
+    folds: int = typer.Option(5, help="Folds for --cv."),
 ) -> None:
-    """Evaluate the latest model on the held-out set: Markdown report + confusion matrix PNG."""
-    from nlu.evaluation import evaluate_model
+    """Score the latest model on the dev and test sets (Markdown reports + confusion PNGs)."""
+    from nlu.evaluation import cross_validate, evaluate_heldout, render_cross_validation
 
-    report = evaluate_model(test_data=test_data, out=out, url=url)
-    typer.echo(report.summary())
-    typer.echo(f"report: {(out / 'report.md').relative_to(PROJECT_ROOT)}")
+    for name in heldout:
+        if name not in ("dev", "test"):
+            raise typer.BadParameter(f"unknown set {name!r}: dev or test")
+    reports = evaluate_heldout(out=out, url=url, sets=heldout)
+    for report in reports.values():
+        typer.echo(report.summary())
+    typer.echo(f"report: {_shown(out / 'report.md')}")
+    if cv:
+        result = cross_validate(folds=folds)
+        (out / "cross-validation.md").write_text(render_cross_validation(result), "utf-8")
+        typer.echo(result.summary())
+        typer.echo(f"report: {_shown(out / 'cross-validation.md')}")
+
+
+@nlu_app.command("cross-validate")
+def cross_validate_command(
+    folds: int = typer.Option(5, help="Number of folds."),
+    config: Path = typer.Option(PROJECT_ROOT / "config.yml", help="Rasa pipeline config."),
+    out: Path = typer.Option(PROJECT_ROOT / "reports" / "nlu", help="Report directory."),
+) -> None:
+    """k-fold cross-validation on data/nlu/ (trains k models, ~1.5 min each)."""
+    from nlu.evaluation import cross_validate, render_cross_validation
+
+    result = cross_validate(folds=folds, config=config)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "cross-validation.md").write_text(render_cross_validation(result), "utf-8")
+    typer.echo(result.summary())
+    typer.echo(f"report: {_shown(out / 'cross-validation.md')}")
 
 
 @nlu_app.command()
@@ -74,10 +108,10 @@ def compare(
         None, help="Pipeline configs (default: nlu/experiments/)."
     ),
     out: Path = typer.Option(PROJECT_ROOT / "reports" / "experiments", help="Output directory."),
+    heldout: str = typer.Option("dev", "--set", help="Held-out set to score on (dev)."),
 ) -> None:
-    """Train and evaluate several pipeline configs on the held-out set; print a comparison."""
+    """Train and score several pipeline configs on the dev set; print a comparison table."""
     from nlu.evaluation import compare_configs
 
     chosen = configs or sorted((PROJECT_ROOT / "nlu" / "experiments").glob("*.yml"))
-    table = compare_configs(chosen, test_data=PROJECT_ROOT / "tests" / "nlu" / "heldout", out=out)
-    typer.echo(table)
+    typer.echo(compare_configs(chosen, out=out, set_name=heldout))

@@ -62,4 +62,7 @@ ENTITY_VALUES: Final[dict[str, tuple[str, ...]]] = {
     ),
     "bank": ("bri", "bni", "mandiri", "btn", "bsi", "pos"),
     "programme": ("pkh", "bpnt", "kube", "prokus", "kur"),
+    # A year is open-ended: besides these relative values, any four-digit year ("2027") is
+    # canonical. nlu.entities.resolve_year turns either into a number, given today's date.
+    "year": ("tahun_lalu", "tahun_ini", "tahun_depan"),
 }

@@ -9,7 +9,15 @@ from pathlib import Path
 
 import yaml
 
+from core.settings import PROJECT_ROOT
 from nlu.entities import canonical_value
+
+TRAINING_DIR = PROJECT_ROOT / "data" / "nlu"
+# Held-out examples, never trained on: dev/ for every choice (data, features, thresholds) and
+# test/ scored once per release. Loading HELDOUT_DIR reads both.
+HELDOUT_DIR = PROJECT_ROOT / "tests" / "nlu" / "heldout"
+DEV_DIR = HELDOUT_DIR / "dev"
+TEST_DIR = HELDOUT_DIR / "test"
 
 _ANNOTATION = re.compile(r"\[(?P<text>[^\]]+)\](?:\((?P<entity>[^)]+)\)|(?P<json>\{[^}]*\}))")
 
@@ -22,6 +30,8 @@ class Example:
     intent: str
     entities: frozenset[tuple[str, str]]
     source: str
+    # The line as written in the YAML file, entity markup included (for re-writing the data).
+    annotated: str = ""
 
 
 def parse_annotated(line: str) -> tuple[str, set[tuple[str, str]], list[str]]:
@@ -68,8 +78,11 @@ def load_examples(path: Path) -> list[Example]:
                 line = line.strip()
                 if not line.startswith("- "):
                     continue
-                text, entities, _ = parse_annotated(line[2:].strip())
-                examples.append(Example(text, block["intent"], frozenset(entities), file.name))
+                annotated = line[2:].strip()
+                text, entities, _ = parse_annotated(annotated)
+                examples.append(
+                    Example(text, block["intent"], frozenset(entities), file.name, annotated)
+                )
     return examples
 
 

@@ -30,7 +30,7 @@ MIN_HELDOUT_EXAMPLES = 10
 def domain_yaml() -> str:
     """A Rasa domain listing the §4 intents and entities (Rasa's validator needs one)."""
     return yaml.safe_dump(
-        {"version": "3.1", "intents": list(INTENTS), "entities": list(ENTITY_VALUES)},
+        {"version": "3.1", "intents": [str(i) for i in INTENTS], "entities": list(ENTITY_VALUES)},
         sort_keys=False,
     )
 
