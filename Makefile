@@ -65,6 +65,7 @@ lint: $(VENV)/.installed ## ruff (lint + format check) and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 fmt: $(VENV)/.installed ## format the code
 	$(VENV)/bin/ruff check --fix .
