@@ -13,7 +13,7 @@ from starlette.staticfiles import StaticFiles
 
 from admin import inbox_pages, pages
 from admin.audit_pages import audit_log
-from admin.import_pages import import_form, import_upload
+from admin.import_pages import import_form, import_progress, import_upload
 from admin.stats import CHARTS, stats_chart, stats_csv, stats_page
 from admin.users_pages import create_user, list_users, set_password, update_user
 from admin.web import STATIC_DIR, Clock, SecurityHeaders, make_templates
@@ -57,6 +57,7 @@ def build_admin_app(
         Route("/audit", audit_log, methods=["GET"]),
         Route("/import", import_form, methods=["GET"]),
         Route("/import", import_upload, methods=["POST"]),
+        Route("/import/{job_id}", import_progress, methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)], lifespan=lifespan)

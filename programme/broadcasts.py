@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, String, and_, case, cast, func, literal, null, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from core.i18n import translator
@@ -20,18 +20,21 @@ from programme.models import (
     AuditLog,
     Broadcast,
     BroadcastStatus,
+    Family,
     Kelompok,
     OutboxKind,
     OutboxState,
+    Region,
+    TelegramUser,
 )
-from programme.outbox import NewMessage
-from programme.recipients import Member, kelompok_members
+from programme.recipients import member_filter
 from programme.refusals import Refusal
 from programme.refusals import mark as _
 
 MAX_TEXT = 3500  # Telegram allows 4,096; the header takes some
 # "Now" picked in the conversation is a little in the past by the time it is saved.
 SEND_AT_SLACK = timedelta(minutes=1)
+QUEUE_BATCH = 20_000  # members whose messages are written by one statement
 
 
 class BroadcastError(Refusal):
@@ -111,16 +114,27 @@ def create_broadcast(
 
 def recipient_count(session: Session, *, kelompok_ids: list[int], urgent: bool) -> int:
     """How many linked members a broadcast to these kelompok would reach (for the preview)."""
-    return len(_recipients(session, kelompok_ids, urgent=urgent))
+    if not kelompok_ids:
+        return 0
+    query = (
+        select(func.count())
+        .select_from(TelegramUser)
+        .join(Family, TelegramUser.family_id == Family.id)
+        .where(*_recipients(kelompok_ids, urgent=urgent))
+    )
+    return session.scalar(query) or 0
 
 
-def _recipients(session: Session, kelompok_ids: list[int], *, urgent: bool) -> list[Member]:
+def _recipients(kelompok_ids: list[int], *, urgent: bool) -> list[ColumnElement[bool]]:
     # /berhenti stops routine bulk messages; an urgent broadcast still reaches everyone.
-    return kelompok_members(session, kelompok_ids=kelompok_ids, opted_out_too=urgent)
+    return member_filter(kelompok_ids=kelompok_ids, opted_out_too=urgent)
 
 
 def queue_broadcast(session: Session, *, broadcast_id: int, now: datetime) -> int:
-    """Write the broadcast's outbox rows (idempotent); returns how many were added."""
+    """Write the broadcast's outbox rows (idempotent); returns how many were added.
+
+    One INSERT … SELECT per batch of members: the database writes the rows.
+    """
     broadcast = session.get(
         Broadcast,
         broadcast_id,
@@ -128,31 +142,74 @@ def queue_broadcast(session: Session, *, broadcast_id: int, now: datetime) -> in
     )
     if broadcast is None or broadcast.status is BroadcastStatus.CANCELLED:
         return 0
-    members = _recipients(session, [k.id for k in broadcast.kelompok], urgent=broadcast.urgent)
-    messages = [_message(broadcast, member, now) for member in members]
     broadcast.status = BroadcastStatus.QUEUED
-    return outbox.enqueue(session, messages, now=now)
+    kelompok_ids = [k.id for k in broadcast.kelompok]
+    if not kelompok_ids:
+        return 0
+    session.flush()
+    recipients = _recipients(kelompok_ids, urgent=broadcast.urgent)
+    accounts = session.scalars(
+        select(TelegramUser.id)
+        .join(Family, TelegramUser.family_id == Family.id)
+        .where(*recipients)
+        .order_by(TelegramUser.id)
+    ).all()
+    blocked = TelegramUser.is_unreachable
+    rows = (
+        select(
+            literal(f"broadcast:{broadcast.id}:user:") + cast(TelegramUser.id, String),
+            outbox.value("kind", OutboxKind.BROADCAST),
+            TelegramUser.chat_id,
+            TelegramUser.id,
+            _texts(broadcast),
+            literal(broadcast.id),
+            null(),
+            literal(outbox.PRIORITY[OutboxKind.BROADCAST]),
+            literal(broadcast.urgent),
+            Region.time_zone,
+            case(
+                (blocked, outbox.value("state", OutboxState.BLOCKED)),
+                else_=outbox.value("state", OutboxState.QUEUED),
+            ),
+            # Queued early ("send now" racing the job): it still waits for its time.
+            outbox.value("not_before", max(now, broadcast.send_at)),
+            null(),
+            literal(0),
+            outbox.value("created_at", now),
+            outbox.value("updated_at", now),
+            case((blocked, outbox.value("error", outbox.BLOCKED_ERROR)), else_=null()),
+        )
+        .join(Family, TelegramUser.family_id == Family.id)
+        .join(Kelompok, Family.kelompok_id == Kelompok.id)
+        .join(Region, Kelompok.desa_id == Region.id)
+        .where(*recipients)
+        .order_by(TelegramUser.id)
+    )
+    added = 0
+    for first in range(0, len(accounts), QUEUE_BATCH):
+        batch = accounts[first : first + QUEUE_BATCH]
+        added += outbox.enqueue_select(
+            session, rows.where(TelegramUser.id.between(batch[0], batch[-1]))
+        )
+    return added
 
 
-def _message(broadcast: Broadcast, member: Member, now: datetime) -> NewMessage:
-    tr = translator(member.user.language)
-    header = tr._(
-        "📢 Pesan dari pendamping {name} untuk kelompok {kelompok}:",
-        name=broadcast.pendamping.name,
-        kelompok=member.kelompok.name,
-    )
-    return NewMessage(
-        dedupe_key=f"broadcast:{broadcast.id}:user:{member.user.id}",
-        kind=OutboxKind.BROADCAST,
-        chat_id=member.user.chat_id,
-        user_id=member.user.id,
-        text=f"{header}\n\n{broadcast.text}",
-        time_zone=member.time_zone,
-        not_before=max(now, broadcast.send_at),  # queued early ("send now" racing the job)
-        broadcast_id=broadcast.id,
-        urgent=broadcast.urgent,
-        state=member.state,
-    )
+def _texts(broadcast: Broadcast) -> ColumnElement[str]:
+    """The message with its header, in the member's language, for the member's kelompok."""
+    texts = []
+    for kelompok in broadcast.kelompok:
+        for language in ("en", "id"):
+            header = translator(language)._(
+                "📢 Pesan dari pendamping {name} untuk kelompok {kelompok}:",
+                name=broadcast.pendamping.name,
+                kelompok=kelompok.name,
+            )
+            # Indonesian for any other language the account may hold.
+            when = Family.kelompok_id == kelompok.id
+            if language == "en":
+                when = and_(TelegramUser.language == "en", when)
+            texts.append((when, outbox.value("text", f"{header}\n\n{broadcast.text}")))
+    return case(*texts)
 
 
 def cancel_broadcast(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from core.settings import get_settings
 from programme import migrate
 from programme.db import make_engine, make_session_factory
 from programme.demo import seed_demo
-from programme.imports import ImportKind
+from programme.imports import ImportKind, ImportPhase, describe
 from programme.seed import SeedDataError, seed_reference
 
 db_app = typer.Typer(
@@ -137,6 +138,24 @@ def open_stage_command(
     typer.echo(f"{opened.notified} families queued to be told (already told ones are skipped)")
 
 
+class _ProgressLines:
+    """An import's progress on stderr, a line every few seconds (nothing for a quick file)."""
+
+    def __init__(self, every: float = 5.0) -> None:
+        self._every = every
+        self._started = time.monotonic()
+        self._shown = self._started
+
+    def __call__(self, phase: ImportPhase, done: int, total: int | None) -> None:
+        now = time.monotonic()
+        if now - self._shown < self._every and not (done == total and now - self._started > 1):
+            return
+        self._shown = now
+        verb = "checked" if phase is ImportPhase.CHECKING else "written"
+        of = f" of {total:,}" if total else ""
+        typer.echo(f"  {done:,}{of} rows {verb} ({now - self._started:.0f} s)", err=True)
+
+
 # A plain command rather than a sub-app: a Typer group stops reading options after its
 # arguments, so `pkh import roster file.csv --dry-run` would not work.
 def import_command(
@@ -149,9 +168,10 @@ def import_command(
     """Import pendamping, kelompok, the KPM roster or payment schedules from a CSV file.
 
     Every row is checked first; the file is imported (rows inserted or updated) only if none is
-    wrong, otherwise every bad row is listed and nothing changes.
+    wrong, otherwise every bad row is listed and nothing changes. The file is read as a stream,
+    so it may be of any size (a province's roster); progress is shown on stderr.
     """
-    from programme.imports import MAX_UPLOAD_BYTES, describe, import_csv
+    from programme.imports import import_csv
     from programme.models import utcnow
 
     settings = get_settings()
@@ -159,16 +179,17 @@ def import_command(
     if kind is ImportKind.ROSTER and not secret_key:
         typer.echo("PKH_SECRET_KEY must be set: the roster's NIKs are stored as keyed hashes.")
         raise typer.Exit(1)
-    data = file.read_bytes()
-    if len(data) > MAX_UPLOAD_BYTES:
-        typer.echo(f"{file} is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB; split it.")
-        raise typer.Exit(1)
-    tr = translator(None)
     engine = make_engine(settings.database_url)
     try:
-        with make_session_factory(engine)() as session:
+        with file.open("rb") as stream, make_session_factory(engine)() as session:
             report = import_csv(
-                session, kind=kind, data=data, secret_key=secret_key, actor="cli", now=utcnow()
+                session,
+                kind=kind,
+                data=stream,
+                secret_key=secret_key,
+                actor="cli",
+                now=utcnow(),
+                progress=_ProgressLines(),
             )
             if report.ok and not dry_run:
                 session.commit()
@@ -177,9 +198,12 @@ def import_command(
     finally:
         engine.dispose()
     if not report.ok:
-        typer.echo(f"{file}: {len(report.problems)} problem(s); nothing was imported.")
+        tr = translator(None)
+        typer.echo(f"{file}: {report.problem_count} problem(s); nothing was imported.")
         for problem in report.problems:
             typer.echo(f"  {describe(problem, tr)}")
+        if report.more_problems:
+            typer.echo(f"  … and {report.more_problems} more")
         raise typer.Exit(1)
     verb = "would be imported (dry run, nothing changed)" if dry_run else "imported"
     typer.echo(f"{file}: {report.rows} rows {verb} (+created ~updated =unchanged):")

@@ -729,7 +729,7 @@ class TelegramUser(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
-    chat_id: Mapped[int] = mapped_column(BigInteger)
+    chat_id: Mapped[int] = mapped_column(BigInteger, index=True)  # a 403 names the chat
     username: Mapped[str | None] = mapped_column(MaskedString(64))
     first_name: Mapped[str | None] = mapped_column(MaskedString(100))
     role: Mapped[UserRole] = mapped_column(_enum(UserRole, "user_role"), default=UserRole.KPM)
@@ -932,7 +932,20 @@ class OutboxMessage(Base):
     """
 
     __tablename__ = "outbox_message"
-    __table_args__ = (Index("ix_outbox_message_state_priority", "state", "priority", "id"),)
+    __table_args__ = (
+        Index("ix_outbox_message_state_priority", "state", "priority", "id"),
+        # The drain's claim: the next queued message of a zone, whether or not others rest in
+        # quiet hours (programme.outbox.claim_next).
+        Index(
+            "ix_outbox_message_queued",
+            "time_zone",
+            "urgent",
+            "priority",
+            "id",
+            postgresql_where=text("state = 'queued'"),
+            sqlite_where=text("state = 'queued'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)

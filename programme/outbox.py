@@ -1,7 +1,7 @@
 """The outbox: every bulk message is a row, written before it is sent and updated after.
 
 Anyone may enqueue (a bot worker, a scheduler job, the admin CLI); only the leader drains
-(`bot.drain`). A message's life: queued → sending → sent / failed / blocked, or cancelled /
+(`bot.delivery.drain`). A message's life: queued → sending → sent / failed / blocked, or cancelled /
 expired while still queued. Rows left in `sending` by a crash are the in-flight window: they are
 queued again on the next start (see `recover_interrupted`).
 """
@@ -12,10 +12,23 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, Final, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import CursorResult, Result, func, or_, select, update
+from sqlalchemy import (
+    BindParameter,
+    CursorResult,
+    Result,
+    Select,
+    Table,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -32,8 +45,32 @@ PRIORITY = {
     OutboxKind.BROADCAST: 2,
 }
 _INSERT_CHUNK = 500
-_BLOCKED_ERROR = "chat unreachable (blocked the bot)"
+BLOCKED_ERROR = "chat unreachable (blocked the bot)"
 MAX_ATTEMPTS = 5  # transient failures (5xx, flood control) before a message is marked failed
+_OUTBOX: Final = cast(Table, OutboxMessage.__table__)
+# Written as a literal, not a parameter: only then do PostgreSQL (with a generic plan) and SQLite
+# use the partial index ix_outbox_message_queued, whose WHERE clause this is.
+_IS_QUEUED: Final = OutboxMessage.state == literal_column(f"'{OutboxState.QUEUED.value}'")
+# The columns `enqueue_select` fills, in the order its SELECT must give them.
+ENQUEUE_COLUMNS: Final = (
+    "dedupe_key",
+    "kind",
+    "chat_id",
+    "user_id",
+    "text",
+    "broadcast_id",
+    "meeting_id",
+    "priority",
+    "urgent",
+    "time_zone",
+    "state",
+    "not_before",
+    "expires_at",
+    "attempts",
+    "created_at",
+    "updated_at",
+    "error",
+)
 
 
 @dataclass(frozen=True)
@@ -99,21 +136,43 @@ def _row(message: NewMessage, now: datetime) -> dict[str, object]:
         "updated_at": now,
         "sent_at": None,
         "telegram_message_id": None,
-        "error": "chat unreachable (blocked the bot)"
-        if message.state is OutboxState.BLOCKED
-        else None,
+        "error": BLOCKED_ERROR if message.state is OutboxState.BLOCKED else None,
     }
 
 
 def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, object]]) -> Any:
+    return _insert(session).values(rows).on_conflict_do_nothing(index_elements=["dedupe_key"])
+
+
+def _insert(session: Session) -> Any:
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        pg = postgresql.insert(OutboxMessage).values(rows)
-        return pg.on_conflict_do_nothing(index_elements=["dedupe_key"])
+        return postgresql.insert(OutboxMessage)
     if dialect == "sqlite":
-        lite = sqlite.insert(OutboxMessage).values(rows)
-        return lite.on_conflict_do_nothing(index_elements=["dedupe_key"])
+        return sqlite.insert(OutboxMessage)
     raise NotImplementedError(f"the outbox supports PostgreSQL and SQLite, not {dialect}")
+
+
+def enqueue_select(session: Session, rows: Select[Any]) -> int:
+    """Add the rows `rows` selects (the ENQUEUE_COLUMNS, in order) whose dedupe_key is new.
+
+    One INSERT … SELECT … ON CONFLICT (dedupe_key) DO NOTHING: a stage notice to a province's
+    linked families is written by the database, never built as objects. Returns how many rows
+    were added.
+    """
+    statement = (
+        _insert(session)
+        .from_select(ENQUEUE_COLUMNS, rows)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(OutboxMessage.id)
+    )
+    # RETURNING, not rowcount: sqlite3 reports -1 for a statement that starts with WITH.
+    return len(session.execute(statement).all())
+
+
+def value(column: str, given: object) -> BindParameter[Any]:
+    """`given` as a parameter of the outbox column's type (time zone, masking, enum values)."""
+    return literal(given, type_=_OUTBOX.c[column].type)
 
 
 def claim_next(
@@ -121,29 +180,42 @@ def claim_next(
 ) -> ClaimedMessage | None:
     """Mark the next due message `sending` and return it; None when nothing is due.
 
-    FOR UPDATE SKIP LOCKED (PostgreSQL) and the `state = queued` re-check make the claim atomic,
-    so two drains can never take the same row, even if two leaders overlapped for a moment.
+    One probe per time zone and urgency that may be sent now (a zone in quiet hours: urgent
+    messages only), each the first entry of ix_outbox_message_queued (zone, urgent, priority,
+    id) that is due, and the best of them is claimed. So a claim costs the same whether or not
+    a province's messages are waiting for the morning. FOR UPDATE SKIP LOCKED (PostgreSQL) and
+    the `state = queued` re-check make the claim atomic, so two drains can never take the same
+    row, even if two leaders overlapped for a moment.
     """
-    due = [
-        OutboxMessage.state == OutboxState.QUEUED,
+    resting = set()
+    if quiet is not None:
+        resting = {zone for zone in TimeZone if quiet.contains(now, ZoneInfo(zone))}
+    due = (
+        _IS_QUEUED,
         OutboxMessage.not_before <= now,
         or_(OutboxMessage.expires_at.is_(None), OutboxMessage.expires_at > now),
-    ]
-    if quiet is not None:
-        resting = [zone for zone in TimeZone if quiet.contains(now, ZoneInfo(zone))]
-        if resting:
-            due.append(or_(OutboxMessage.urgent, OutboxMessage.time_zone.not_in(resting)))
-    candidate = (
-        select(OutboxMessage.id)
-        .where(*due)
+    )
+    probes = [
+        select(OutboxMessage.id, OutboxMessage.priority)
+        .where(*due, OutboxMessage.time_zone == zone, OutboxMessage.urgent == urgent)
         .order_by(OutboxMessage.priority, OutboxMessage.id)
         .limit(1)
         .with_for_update(skip_locked=True)
+        .subquery()
+        for zone in TimeZone
+        for urgent in (False, True)
+        if urgent or zone not in resting
+    ]
+    candidates = union_all(*(select(probe) for probe in probes)).subquery()
+    candidate = (
+        select(candidates.c.id)
+        .order_by(candidates.c.priority, candidates.c.id)
+        .limit(1)
         .scalar_subquery()
     )
     claimed = session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == candidate, OutboxMessage.state == OutboxState.QUEUED)
+        .where(OutboxMessage.id == candidate, _IS_QUEUED)
         .values(
             state=OutboxState.SENDING,
             attempts=OutboxMessage.attempts + 1,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from programme.models import (
@@ -50,17 +50,25 @@ def kelompok_members(
         .join(Family, TelegramUser.family_id == Family.id)
         .join(Kelompok, Family.kelompok_id == Kelompok.id)
         .join(Region, Kelompok.desa_id == Region.id)
-        .where(
-            TelegramUser.role == UserRole.KPM,
-            Family.kelompok_id.in_(kelompok_ids),
-            Family.status.in_(IN_PROGRAMME),
-        )
+        .where(*member_filter(kelompok_ids=kelompok_ids, opted_out_too=opted_out_too))
         .order_by(TelegramUser.id)
     )
-    if not opted_out_too:
-        query = query.where(TelegramUser.reminders_enabled)
     rows = session.execute(query)
     return [Member(user, family, kelompok, zone) for user, family, kelompok, zone in rows]
+
+
+def member_filter(
+    *, kelompok_ids: Collection[int], opted_out_too: bool
+) -> list[ColumnElement[bool]]:
+    """The WHERE of `kelompok_members`, for queries that join TelegramUser to Family."""
+    conditions = [
+        TelegramUser.role == UserRole.KPM,
+        Family.kelompok_id.in_(kelompok_ids),
+        Family.status.in_(IN_PROGRAMME),
+    ]
+    if not opted_out_too:
+        conditions.append(TelegramUser.reminders_enabled.is_(True))
+    return conditions
 
 
 def family_name(family: Family) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import string
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -54,6 +54,7 @@ DATA_DIR = PROJECT_ROOT / "data" / "programme"
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 ModelT = TypeVar("ModelT", bound=Base)
+_PRELOAD_CHUNK = 1000  # keys per IN (...)
 
 
 class SeedDataError(ValueError):
@@ -400,6 +401,21 @@ class Upserter:
                 changed = True
         (self.report.updated if changed else self.report.unchanged)[table] += 1
         return row
+
+    def preload(self, model: type[Base], column: str, values: Iterable[Any]) -> None:
+        """Load only the rows whose `column` is one of `values`, instead of the whole table.
+
+        For imports into big tables: a file names a few keys of a table that may hold a
+        province's rows. Every key upserted afterwards must be among `values` (a key not loaded
+        counts as new).
+        """
+        index = self._indexes.setdefault((model, (column,)), {})
+        wanted = sorted({value for value in values if value is not None} - {k[0] for k in index})
+        attribute = getattr(model, column)
+        for first in range(0, len(wanted), _PRELOAD_CHUNK):
+            chunk = wanted[first : first + _PRELOAD_CHUNK]
+            for row in self.session.scalars(select(model).where(attribute.in_(chunk))):
+                index[(getattr(row, column),)] = row
 
     def _index(self, model: type[Base], key_names: tuple[str, ...]) -> dict[tuple[Any, ...], Any]:
         cache_key = (model, key_names)

@@ -34,7 +34,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from programme import broadcasts, meetings, outbox
+from programme import broadcasts, meetings, outbox, retention
 from programme.meetings import ReminderKind
 from programme.models import AuditLog, TimeZone, utcnow
 
@@ -112,6 +112,17 @@ async def send_broadcast(broadcast_id: int) -> None:
     log.info("broadcast %s: %d messages queued", broadcast_id, added)
 
 
+async def prune_old_rows() -> None:
+    """Nightly: delete what is past its retention (programme.retention), a batch at a time."""
+    total = 0
+    while pruned := await _in_transaction(lambda s, now: retention.prune(s, now=now).total):
+        total += pruned
+    log.info("retention: %d old rows deleted", total)
+
+
+RETENTION_JOB_ID = "retention:nightly"
+
+
 def meeting_job_id(meeting_id: int, kind: ReminderKind) -> str:
     return f"reminder:{meeting_id}:{kind.value}"
 
@@ -151,6 +162,15 @@ class Scheduling:
         global _runtime
         _runtime = _Runtime(self._sessions, self._clock, self._outbox_changed)
         self.scheduler.start(paused=True)
+        # 19.00 UTC: 02.00 WIB, 03.00 WITA, 04.00 WIT, when hardly anyone writes.
+        self.scheduler.add_job(
+            prune_old_rows,
+            trigger="cron",
+            hour=19,
+            id=RETENTION_JOB_ID,
+            name="retention",
+            replace_existing=True,
+        )
 
     def lead(self) -> None:
         """This worker became the leader: run due jobs (missed ones too) from now on."""
