@@ -121,7 +121,7 @@ _CLOCK_END = r"(?!\d|[.:/]\d)"  # "14" in "14/7" or "14.7.2026" is part of a dat
 _TIME = re.compile(
     rf"""
     (?:\b(?P<part_before>{_PART})\s+)?          # "besok pagi jam 8"
-    (?:\b(?P<marker>jam|pukul|pkl)\.?\s*)?
+    (?:\b(?P<marker>jam|jm|pukul|pkl)\.?\s*)?
     (?:\b(?P<half>setengah)\s*)?                # "setengah 10" is 09.30
     {_NOT_INSIDE_A_NUMBER}(?P<hour>\d{{1,2}})(?:[.:](?P<minute>\d{{2}}))?{_CLOCK_END}
     (?:\s*lewat\s*(?P<past>\d{{1,2}})(?:\s*menit)?)?   # "jam 9 lewat 15"
@@ -129,7 +129,7 @@ _TIME = re.compile(
     (?:\s*(?P<zone>{_ZONE})\b)?
     # The end of a range ("09.00-12.00", "pukul 9 s.d. selesai"): the meeting starts at the first.
     (?:\s*(?:-|s\.?\s?d\b\.?|s/d|sampai|hingga)\s*
-       (?:selesai|(?:(?:jam|pukul|pkl)\.?\s*)?\d{{1,2}}(?:[.:]\d{{2}})?{_CLOCK_END}
+       (?:selesai|(?:(?:jam|jm|pukul|pkl)\.?\s*)?\d{{1,2}}(?:[.:]\d{{2}})?{_CLOCK_END}
           (?:\s*(?:{_PART}))?(?:\s*(?:{_ZONE}))?)\b
        (?!\s*(?:{_MONTH})\b))?             # but "jam 9 - 28 nov" is a time and a date
     """,
@@ -222,6 +222,9 @@ _CALENDAR = re.compile(
     re.VERBOSE,
 )
 
+# "tgl 15" alone: the next 15th (this month if it has not passed, else the next month's).
+_DAY_OF_MONTH = re.compile(r"\b(?:tanggal|tgl)\.?\s*(?P<day>\d{1,2})(?!\d|[/.:-]\d)")
+
 _WEEKDAYS = {
     "senin": 0,
     "selasa": 1,
@@ -277,6 +280,8 @@ def _find_day(
     today = now.date()
     days = {_read_calendar(match, today) for match in _CALENDAR.finditer(text)}
     text = _CALENDAR.sub(" ", text)
+    days |= {_next_day_of_month(int(match["day"]), today) for match in _DAY_OF_MONTH.finditer(text)}
+    text = _DAY_OF_MONTH.sub(" ", text)
     weekdays: set[int] = set()
     for match in _RELATIVE.finditer(text):
         hint = _read_relative(match, today)
@@ -329,6 +334,20 @@ def _read_calendar(match: re.Match[str], today: date) -> date:
     return parsed.date()
 
 
+def _next_day_of_month(day: int, today: date) -> date:
+    """The first date from today on whose day of the month is `day` ("tgl 31" skips November)."""
+    year, month = today.year, today.month
+    for _ in range(13):
+        try:
+            candidate = date(year, month, day)
+        except ValueError:
+            candidate = None  # no such day in that month (tgl 31 in November, tgl 0)
+        if candidate is not None and candidate >= today:
+            return candidate
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    raise _Unclear
+
+
 def _read_relative(match: re.Match[str], today: date) -> date | int:
     """A date, or for a bare day name ("Sabtu") its weekday, which depends on the time too."""
     if match["unit"]:
@@ -360,7 +379,7 @@ def _next_weekday(weekday: int, now: datetime, tz: ZoneInfo, clock: _Clock | Non
 # --- What is left -----------------------------------------------------------------------------
 
 _TIME_WORDS = frozenset(
-    {"jam", "pukul", "pkl", "setengah", "lewat", "tanggal", "tgl", "depan", "lalu", "lagi"}
+    {"jam", "jm", "pukul", "pkl", "setengah", "lewat", "tanggal", "tgl", "depan", "lalu", "lagi"}
     | {"minggu", "pekan", "seminggu", "sepekan", "bulan", "tahun"}
     | set(_MONTH.split("|"))
 )

@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from core.when import ParsedWhen, WhenProblem, parse_when
 
@@ -388,3 +390,55 @@ def test_the_horizon_is_counted_in_days_from_now() -> None:
     assert with_one_day_horizon("besok jam 9") is None
     assert with_one_day_horizon("lusa jam 9") is WhenProblem.TOO_FAR
     assert when("14/7/2030").problem is WhenProblem.TOO_FAR
+
+
+# --- A day of the month without the month ("tgl 15") ----------------------------------------
+# NOW is Monday 23 November 2026.
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("tgl 25 jam 10", local(11, 25, 10)),
+        ("tanggal 25 jam 10", local(11, 25, 10)),
+        ("tgl. 25 pukul 10.30", local(11, 25, 10, 30)),
+        ("senin tgl 30 jam 9", local(11, 30, 9)),
+        ("tgl 15 jam 10", local(12, 15, 10)),  # the 15th has passed: next month's
+        ("tgl 31 jam 8", local(12, 31, 8)),  # November has no 31st
+        ("tgl 23 jam 14", local(11, 23, 14)),  # today, later
+        ("besok jm 9", local(11, 24, 9)),
+        ("sabtu jm 2 siang", local(11, 28, 14)),
+    ],
+)
+def test_a_day_of_the_month_alone_is_the_next_such_date(text: str, expected: datetime) -> None:
+    assert at(text) == expected
+
+
+def test_a_day_of_the_month_on_another_weekday_is_not_guessed() -> None:
+    assert when("selasa tgl 30 jam 9").problem is WhenProblem.NOT_UNDERSTOOD  # the 30th is a Monday
+
+
+def test_a_day_of_the_month_without_a_time_asks_for_the_time() -> None:
+    result = when("tgl 25")
+    assert result.problem is WhenProblem.NO_TIME
+    assert result.at == local(11, 25, 0)
+
+
+@given(
+    day=st.integers(min_value=1, max_value=31),
+    hour=st.integers(min_value=0, max_value=23),
+    minute=st.integers(min_value=0, max_value=59),
+    word=st.sampled_from(["tgl", "tgl.", "tanggal", "Tgl", "TANGGAL"]),
+    marker=st.sampled_from(["jam", "jm", "pukul", "pkl"]),
+    days_from_now=st.integers(min_value=0, max_value=400),
+)
+def test_any_day_of_the_month_with_a_time_is_that_day_within_a_month_or_two(
+    day: int, hour: int, minute: int, word: str, marker: str, days_from_now: int
+) -> None:
+    now = NOW + timedelta(days=days_from_now)
+    result = when(f"{word} {day} {marker} {hour}.{minute:02d}", now=now)
+    assert result.at is not None, result
+    assert (result.at.day, result.at.hour, result.at.minute) == (day, hour, minute)
+    assert result.at.date() >= now.date()
+    assert result.at - now < timedelta(days=62)  # at most the month after next (tgl 31)
+    assert result.problem in (None, WhenProblem.IN_THE_PAST)  # past only: today, earlier
