@@ -116,16 +116,23 @@ def _load_meeting(session: Session, meeting_id: int) -> P2K2Meeting | None:
 
 
 def reminder_plan(starts_at: datetime, time_zone: TimeZone, *, now: datetime) -> list[PlannedSend]:
-    """The day-before (16.00 local), two-hours-before and roll-up sends still ahead of `now`."""
+    """The day-before (16.00 local), two-hours-before and roll-up sends still ahead of `now`.
+
+    A meeting set (or moved) less than two hours ahead gets its reminder at once: the members
+    must still hear of it. The roll-up is not hurried that way; nobody could have answered yet.
+    """
     zone = ZoneInfo(time_zone.value)
     meeting_day = starts_at.astimezone(zone).date()
     day_before = datetime.combine(meeting_day - timedelta(days=1), DAY_BEFORE_AT, tzinfo=zone)
+    hours_before = (starts_at - HOURS_BEFORE).astimezone(UTC)
+    if hours_before <= now < starts_at:
+        hours_before = now.astimezone(UTC)
     sends = [
         PlannedSend(ReminderKind.DAY_BEFORE, day_before.astimezone(UTC)),
-        PlannedSend(ReminderKind.HOURS_BEFORE, (starts_at - HOURS_BEFORE).astimezone(UTC)),
+        PlannedSend(ReminderKind.HOURS_BEFORE, hours_before),
         PlannedSend(ReminderKind.ROLLUP, (starts_at - ROLLUP_BEFORE).astimezone(UTC)),
     ]
-    return [send for send in sends if send.at > now]
+    return [send for send in sends if send.at > now or send.at == hours_before == now]
 
 
 # --- the pendamping's changes --------------------------------------------------------------------

@@ -844,3 +844,20 @@ def test_a_refusal_can_be_shown_in_the_readers_language(
         == "Nama tempatnya terlalu panjang (paling banyak 200 huruf). Mohon tulis lebih singkat."
     )
     assert refused.value.text(Translator("id")) == str(refused.value)
+
+
+def test_a_meeting_set_less_than_two_hours_ahead_is_reminded_at_once() -> None:
+    seventy_minutes_before = SATURDAY_9_WITA - timedelta(minutes=70)
+    forty_minutes_before = SATURDAY_9_WITA - timedelta(minutes=40)
+
+    assert [
+        (s.kind, s.at)
+        for s in reminder_plan(SATURDAY_9_WITA, TimeZone.WITA, now=seventy_minutes_before)
+    ] == [
+        (ReminderKind.HOURS_BEFORE, seventy_minutes_before),
+        (ReminderKind.ROLLUP, SATURDAY_9_WITA - timedelta(hours=1)),
+    ]
+    assert [
+        (s.kind, s.at)
+        for s in reminder_plan(SATURDAY_9_WITA, TimeZone.WITA, now=forty_minutes_before)
+    ] == [(ReminderKind.HOURS_BEFORE, forty_minutes_before)]
