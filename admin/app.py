@@ -11,9 +11,10 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from admin import inbox_pages, pages
+from admin import inbox_pages, pages, retrain_pages
 from admin.audit_pages import audit_log
 from admin.import_pages import import_form, import_progress, import_upload
+from admin.retraining import Retrainer, RetrainSetup
 from admin.stats import CHARTS, stats_chart, stats_csv, stats_page
 from admin.users_pages import create_user, list_users, set_password, update_user
 from admin.web import STATIC_DIR, Clock, SecurityHeaders, make_templates
@@ -57,6 +58,11 @@ def build_admin_app(
         Route("/audit", audit_log, methods=["GET"]),
         Route("/import", import_form, methods=["GET"]),
         Route("/import", import_upload, methods=["POST"]),
+        Route("/retrain", retrain_pages.retrain_page, methods=["GET"]),
+        Route("/retrain", retrain_pages.start_retraining, methods=["POST"]),
+        Route("/retrain/status", retrain_pages.retrain_status, methods=["GET"]),
+        Route("/retrain/activate", retrain_pages.activate_model, methods=["POST"]),
+        Route("/retrain/rollback", retrain_pages.roll_back_model, methods=["POST"]),
         Route("/import/{job_id}", import_progress, methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
@@ -66,4 +72,8 @@ def build_admin_app(
     app.state.clock = clock
     # Where the inbox's "Beri label" writes its training examples (tests pass a temporary file).
     app.state.nlu_data_file = nlu_data_file or PROJECT_ROOT / "data" / "nlu" / "reviewed.yml"
+    # "Latih ulang model": trains in a background thread, swaps models on the NLU servers.
+    app.state.retrainer = Retrainer(
+        app.state.sessions, RetrainSetup.from_settings(settings), clock=clock
+    )
     return app

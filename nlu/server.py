@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 
 from core.settings import PROJECT_ROOT, get_settings
+from nlu.active import active_model
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +52,12 @@ def model_path(fp: str, models_dir: Path | None = None) -> Path:
 
 
 def latest_model(models_dir: Path | None = None) -> Path | None:
-    """The model for the current inputs if it exists, else the newest one, else None."""
+    """The model to serve: the active one if recorded (nlu.active), else the model for the
+    current inputs if it exists, else the newest one, else None."""
     directory = models_dir or get_settings().models_dir
+    active = active_model(directory)
+    if active is not None:
+        return active
     current = model_path(fingerprint(), directory)
     if current.exists():
         return current
@@ -79,10 +84,15 @@ def rasa_command(*args: str) -> list[str]:
 
 
 def serve_command(model: Path, port: int) -> list[str]:
-    return rasa_command(
+    """`rasa run --enable-api`, through nlu.rasa_serve so that PUT /model never stalls parses."""
+    executable = get_settings().rasa_executable
+    if not executable.exists():
+        raise FileNotFoundError(f"{executable} is missing: run `make venvs` first")
+    return [
+        str(executable.parent / "python"), "-m", "nlu.rasa_serve",
         "run", "--enable-api", "--interface", "127.0.0.1", "--port", str(port),
         "--model", str(model), "--log-file", str(PROJECT_ROOT / "var" / "log" / "rasa.log"),
-    )  # fmt: skip
+    ]  # fmt: skip
 
 
 @dataclass

@@ -11,6 +11,7 @@ from admin.cli import admin_app
 from bot.cli import bot_app, invite_app
 from core.redaction import install_log_redaction
 from nlu.cli import nlu_app
+from pkh.retrain import retrain, rollback
 from programme.cli import db_app, import_command, stage_app
 
 app = typer.Typer(
@@ -26,6 +27,9 @@ app.add_typer(db_app, name="db")
 app.add_typer(bot_app, name="bot")
 app.add_typer(invite_app, name="invite")
 app.add_typer(nlu_app, name="nlu")
+# Retraining needs the database (its job row, the audit log), which nlu/ may not import.
+nlu_app.command("retrain")(retrain)
+nlu_app.command("rollback")(rollback)
 app.add_typer(stage_app, name="stage")
 app.add_typer(bench_app, name="bench")
 app.add_typer(admin_app, name="admin")

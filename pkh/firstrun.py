@@ -49,8 +49,12 @@ def ensure_database(say: Say) -> None:
 
 def ensure_model(say: Say) -> None:
     """Train the NLU model if config or data changed since the last one (about a minute)."""
+    from nlu.active import active_model
     from nlu.server import fingerprint, latest_model, model_path
 
+    # An activated model (the dashboard's "Latih ulang model") is served as it is, new data or not.
+    if active_model(get_settings().models_dir) is not None:
+        return
     if latest_model() == model_path(fingerprint()):
         return
     say("• Melatih model NLU (sekitar satu menit)…")
