@@ -1,10 +1,17 @@
-"""One-time invite codes that link a Telegram account to a family; only their hash is stored."""
+"""One-time invite codes that link a Telegram account to a family; only their hash is stored.
+
+A pendamping's codes are derived from PKH_SECRET_KEY, the family and the moment of issue, so that
+running /undangan again can show the same, still valid link instead of voiding it; without the key
+the stored hash and the row reveal nothing of the code.
+"""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
+from datetime import datetime
 
 
 def new_invite_code() -> str:
@@ -19,3 +26,14 @@ def hash_invite_code(code: str, key: str | bytes) -> str:
     key_bytes = key.encode() if isinstance(key, str) else key
     # The "invite:" prefix keeps these hashes apart from NIK hashes made with the same key.
     return hmac.new(key_bytes, b"invite:" + code.strip().encode(), hashlib.sha256).hexdigest()
+
+
+def derived_invite_code(key: str | bytes, *, family_id: int, issued_at: datetime) -> str:
+    """The code of the invite issued to this family at this second (16 URL-safe characters)."""
+    if not key:
+        raise ValueError("PKH_SECRET_KEY is required to make an invite code")
+    key_bytes = key.encode() if isinstance(key, str) else key
+    message = f"invite-code:{family_id}:{int(issued_at.timestamp())}".encode()
+    return base64.urlsafe_b64encode(
+        hmac.new(key_bytes, message, hashlib.sha256).digest()[:12]
+    ).decode()

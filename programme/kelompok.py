@@ -6,14 +6,15 @@ module and session steps of /jadwal. Meetings and broadcasts have their own modu
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Exists, Select, delete, exists, select
 from sqlalchemy.orm import Session, selectinload
 
 from programme import meetings
-from programme.invites import hash_invite_code, new_invite_code
+from programme.invites import derived_invite_code, hash_invite_code
 from programme.meetings import MeetingView
 from programme.models import (
     AuditLog,
@@ -50,15 +51,17 @@ class KelompokRoster:
 @dataclass(frozen=True)
 class Invite:
     family_name: str
-    code: str  # shown once; only its hash is stored
+    code: str  # only its hash is stored; derived again while valid (programme.invites)
+    expires_at: datetime
 
 
 @dataclass(frozen=True)
 class InviteBatch:
     kelompok_name: str
     time_zone: TimeZone
-    expires_at: datetime
+    expires_at: datetime  # the soonest expiry among its links
     invites: list[Invite]
+    reissued: int = 0  # links sent before and still valid, shown again
 
 
 @dataclass(frozen=True)
@@ -109,32 +112,41 @@ def create_invites(
     actor: str,
     actor_user_id: int | None = None,
 ) -> InviteBatch | None:
-    """A fresh invite code for every family of the kelompok not linked yet; None if not theirs.
+    """An invite link for every family of the kelompok not linked yet; None if not theirs.
 
-    A family's older unused codes are replaced, so only the newest link of each family works.
+    A family whose link from an earlier batch is still valid gets that same link again, so links
+    already forwarded keep working; the others get a new code (and their expired or older,
+    non-reissuable codes go).
     """
     kelompok = own_kelompok(session, pendamping_id=pendamping_id, kelompok_id=kelompok_id)
     if kelompok is None:
         return None
     families = sorted(session.scalars(_families(kelompok_id).where(~_linked())), key=family_name)
-    family_ids = [family.id for family in families]
-    session.execute(
-        delete(InviteCode).where(InviteCode.family_id.in_(family_ids), InviteCode.used_at.is_(None))
-    )
-    expires_at = now + INVITE_VALID_FOR
-    invites = []
+    valid = _reissuable_codes(session, [f.id for f in families], secret_key=secret_key, now=now)
+    issued_at = now.replace(microsecond=0)  # the code is derived from the whole second
+    invites, reissued = [], 0
     for family in families:
-        code = new_invite_code()
-        session.add(
-            InviteCode(
-                code_hash=hash_invite_code(code, secret_key),
-                family_id=family.id,
-                issued_by_pendamping_id=pendamping_id,
-                created_at=now,
-                expires_at=expires_at,
+        if family.id in valid:
+            code, expires_at = valid[family.id]
+            reissued += 1
+        else:
+            session.execute(
+                delete(InviteCode).where(
+                    InviteCode.family_id == family.id, InviteCode.used_at.is_(None)
+                )
             )
-        )
-        invites.append(Invite(family_name(family), code))
+            code = derived_invite_code(secret_key, family_id=family.id, issued_at=issued_at)
+            expires_at = issued_at + INVITE_VALID_FOR
+            session.add(
+                InviteCode(
+                    code_hash=hash_invite_code(code, secret_key),
+                    family_id=family.id,
+                    issued_by_pendamping_id=pendamping_id,
+                    created_at=issued_at,
+                    expires_at=expires_at,
+                )
+            )
+        invites.append(Invite(family_name(family), code, expires_at))
     session.add(
         AuditLog(
             actor_user_id=actor_user_id,
@@ -142,10 +154,42 @@ def create_invites(
             action="invite.create_batch",
             target_type="kelompok",
             target_id=str(kelompok_id),
-            details={"families": len(invites), "valid_days": INVITE_VALID_FOR.days},
+            details={
+                "families": len(invites),
+                "reissued": reissued,
+                "valid_days": INVITE_VALID_FOR.days,
+            },
         )
     )
-    return InviteBatch(kelompok.name, kelompok.desa.time_zone, expires_at, invites)
+    soonest = min((i.expires_at for i in invites), default=issued_at + INVITE_VALID_FOR)
+    return InviteBatch(kelompok.name, kelompok.desa.time_zone, soonest, invites, reissued)
+
+
+def _reissuable_codes(
+    session: Session, family_ids: list[int], *, secret_key: str, now: datetime
+) -> dict[int, tuple[str, datetime]]:
+    """Family id → (code, expiry) of its newest unused, unexpired code that can be shown again."""
+    rows = session.scalars(
+        select(InviteCode)
+        .where(
+            InviteCode.family_id.in_(family_ids),
+            InviteCode.used_at.is_(None),
+            InviteCode.expires_at > now,
+        )
+        .order_by(InviteCode.created_at)
+    )
+    found: dict[int, tuple[str, datetime]] = {}
+    for row in rows:
+        issued_at = _aware(row.created_at)
+        code = derived_invite_code(secret_key, family_id=row.family_id, issued_at=issued_at)
+        if hmac.compare_digest(hash_invite_code(code, secret_key), row.code_hash):
+            found[row.family_id] = (code, _aware(row.expires_at))
+    return found
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite gives naive datetimes back; every stored time is UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def pendamping_name(session: Session, *, pendamping_id: int) -> str:

@@ -231,15 +231,21 @@ def invites_header(tr: Translator, batch: InviteBatch) -> str:
             kelompok=batch.kelompok_name,
         )
     local_day = batch.expires_at.astimezone(ZoneInfo(batch.time_zone.value)).date()
-    return tr._(
+    header = tr._(
         "Tautan undangan {kelompok}: {count} keluarga yang belum terhubung, berlaku sampai "
         "{date}.\n\nTeruskan setiap tautan hanya ke keluarga yang namanya tertulis di depannya "
-        "(misalnya lewat WhatsApp). Satu tautan untuk satu keluarga dan hanya bisa dipakai "
-        "sekali. Tautan lama untuk keluarga-keluarga ini tidak berlaku lagi.",
+        "(misalnya lewat WhatsApp). Satu tautan untuk satu keluarga dan hanya bisa dipakai sekali.",
         kelompok=batch.kelompok_name,
         count=len(batch.invites),
         date=tr.short_date(local_day),
     )
+    if batch.reissued:
+        header += " " + tr._(
+            "Tautan yang sudah pernah Bapak/Ibu kirim tetap sama dan tetap berlaku ({count} "
+            "keluarga).",
+            count=batch.reissued,
+        )
+    return header
 
 
 def invite_lines(batch: InviteBatch, bot_username: str) -> str:
