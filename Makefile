@@ -10,7 +10,7 @@ PKH := $(VENV)/bin/pkh
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help run admin test lint fmt train eval nlu-serve nlu-validate bench-nlu bench-bot bench-broadcast screenshots lock rasa-lock venvs clean i18n catalogs
+.PHONY: help run admin test lint fmt train eval nlu-serve nlu-validate bench-nlu bench-bot bench-broadcast bench-scale screenshots lock rasa-lock venvs clean i18n catalogs
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -91,6 +91,9 @@ bench-bot: venvs catalogs ## reply latency: 200 users, 20 msg/s for 60 s (emulat
 
 bench-broadcast: venvs catalogs ## 10,000-chat broadcast via the emulator's limits, kill -9 halfway
 	$(PKH) bench broadcast
+
+bench-scale: venvs catalogs ## a province of 1M families on PostgreSQL: build it, measure issue 15's table
+	$(PKH) bench scale $(if $(FAMILIES),--families $(FAMILIES))
 
 screenshots: venvs catalogs ## the dashboard's screenshots in docs/, taken by the browser tests
 	PKH_SCREENSHOTS=$(CURDIR)/docs $(VENV)/bin/pytest tests/admin/test_browser.py -k sqlite

@@ -12,7 +12,7 @@ from bot.cli import bot_app, invite_app
 from core.redaction import install_log_redaction
 from nlu.cli import nlu_app
 from pkh.retrain import retrain, rollback
-from programme.cli import db_app, import_command, stage_app
+from programme.cli import db_app, import_command, pendamping_app, stage_app
 
 app = typer.Typer(
     help="PKH Assistant: a Telegram assistant for Program Keluarga Harapan.",
@@ -31,6 +31,7 @@ app.add_typer(nlu_app, name="nlu")
 nlu_app.command("retrain")(retrain)
 nlu_app.command("rollback")(rollback)
 app.add_typer(stage_app, name="stage")
+app.add_typer(pendamping_app, name="pendamping")
 app.add_typer(bench_app, name="bench")
 app.add_typer(admin_app, name="admin")
 app.command("import")(import_command)
@@ -158,6 +159,25 @@ def bench_bot(
             )
         )
     typer.echo(result.table())
+
+
+@bench_app.command("scale")
+def bench_scale(
+    families: int = typer.Option(1_000_000, min=1_000, help="Families in the built database."),
+    database_url: str = typer.Option(
+        "postgresql+psycopg://postgres@127.0.0.1:5432/pkh_bench_scale",
+        help="PostgreSQL database to (re)build: it is dropped first.",
+    ),
+    reuse: bool = typer.Option(False, "--reuse", help="Measure the database already built."),
+) -> None:
+    """A province of N families on PostgreSQL: build it, then measure issue 15's operations."""
+    from devtools.bench_scale import run_benchmark
+
+    result = run_benchmark(database_url, families=families, reuse=reuse)
+    built = f", built in {result.build_seconds:.0f} s" if result.build_seconds else ""
+    typer.echo(f"\n{families:,} families{built}\n{result.table()}")
+    typer.echo("bars met" if result.ok else "BARS NOT MET (see the table)")
+    raise typer.Exit(0 if result.ok else 1)
 
 
 @bench_app.command("broadcast")
