@@ -1,4 +1,4 @@
-"""Dashboard logins: sessions behind an HttpOnly cookie, CSRF tokens, the login rate limit, roles.
+"""Dashboard logins: sessions behind an HttpOnly cookie, CSRF tokens, the login throttle, roles.
 
 The cookie holds a random token and the database only its SHA-256, so a leaked database (or
 backup) does not log anyone in. Every function here takes the caller's session and clock; the
@@ -13,18 +13,16 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from admin.passwords import dummy_hash, hash_password, needs_rehash, verify_password
 from core.i18n import Translator, translator
-from programme.models import AdminSession, AdminUser, LoginAttempt, UserRole
+from programme import logins
+from programme.models import AdminSession, AdminUser, UserRole
 
 COOKIE_NAME = "pkh_admin"
 SESSION_LIFETIME = timedelta(hours=12)
-ATTEMPT_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_USERNAME = 5
-MAX_FAILURES_PER_CLIENT = 20
 
 
 def new_token() -> str:
@@ -152,75 +150,19 @@ class LoginResult:
     wait: timedelta | None = None
 
 
-def login_wait(
-    session: Session, *, username: str, client: str | None, now: datetime
-) -> timedelta | None:
-    """How long this username or client must wait before trying again, or None."""
-    since = now - ATTEMPT_WINDOW
-    last_success = session.scalar(
-        select(func.max(LoginAttempt.attempted_at)).where(
-            LoginAttempt.username == username, LoginAttempt.succeeded
-        )
-    )
-    # A success clears the username's earlier failures; the client's count stays.
-    user_since = max(since, last_success) if last_success is not None else since
-    waits = [
-        _wait(
-            session,
-            LoginAttempt.username == username,
-            since=user_since,
-            limit=MAX_FAILURES_PER_USERNAME,
-            now=now,
-        )
-    ]
-    if client:
-        waits.append(
-            _wait(
-                session,
-                LoginAttempt.client == client,
-                since=since,
-                limit=MAX_FAILURES_PER_CLIENT,
-                now=now,
-            )
-        )
-    found = [wait for wait in waits if wait is not None]
-    return max(found) if found else None
-
-
-def _wait(
-    session: Session, condition: ColumnElement[bool], *, since: datetime, limit: int, now: datetime
-) -> timedelta | None:
-    failures = list(
-        session.scalars(
-            select(LoginAttempt.attempted_at)
-            .where(condition, ~LoginAttempt.succeeded, LoginAttempt.attempted_at > since)
-            .order_by(LoginAttempt.attempted_at.desc())
-            .limit(limit)
-        )
-    )
-    if len(failures) < limit:
-        return None
-    # Allowed again once the oldest of the last `limit` failures leaves the window.
-    return failures[-1] + ATTEMPT_WINDOW - now
-
-
 def authenticate(
     session: Session, *, username: str, password: str, client: str | None, now: datetime
 ) -> LoginResult:
-    """Check a login; every checked try is recorded, refused ones (rate limit) are not."""
+    """Check a login; every checked try is recorded, refused ones (programme.logins) are not."""
     username = normalise_username(username)[:64]
-    wait = login_wait(session, username=username, client=client, now=now)
+    wait = logins.login_wait(session, username=username, client=client, now=now)
     if wait is not None:
         return LoginResult(wait=wait)
     user = session.scalar(select(AdminUser).where(AdminUser.username == username))
     # An unknown user is checked against a dummy hash, so the answer takes the same time.
     matches = verify_password(user.password_hash if user else dummy_hash(), password)
     succeeded = user is not None and user.is_active and matches
-    session.add(
-        LoginAttempt(
-            username=username, client=client and client[:64], succeeded=succeeded, attempted_at=now
-        )
-    )
+    logins.record_attempt(session, username=username, client=client, succeeded=succeeded, now=now)
     if not succeeded or user is None:
         return LoginResult()
     if needs_rehash(user.password_hash):

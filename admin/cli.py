@@ -70,14 +70,18 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
 ) -> None:
-    """Run the dashboard (put it behind an HTTPS reverse proxy when it leaves localhost)."""
-    import uvicorn
+    """Run the dashboard (put it behind an HTTPS reverse proxy when it leaves localhost).
 
+    Behind a proxy, set FORWARDED_ALLOW_IPS to the proxy's address so that the login limits
+    count the visitors' addresses (README, "Deployment"); by default no proxy is trusted.
+    """
+    from admin import server
     from admin.app import build_admin_app
 
     if _ensure_schema() == 0:
         typer.echo("No dashboard account yet: pkh admin create-user NAME --role admin", err=True)
-    uvicorn.run(build_admin_app(get_settings()), host=host, port=port, proxy_headers=True)
+    settings = get_settings()
+    server.serve(build_admin_app(settings), settings, host=host, port=port)
 
 
 def _ensure_schema() -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
@@ -21,8 +22,16 @@ from admin.auth import (
     tokens_match,
 )
 from admin.queries import home_numbers, newest_waiting_queries
-from admin.web import Page, error_page, login_required, render, safe_next
-from core.i18n import translator
+from admin.web import (
+    Page,
+    error_page,
+    is_cross_site,
+    login_required,
+    read_form,
+    render,
+    safe_next,
+)
+from core.i18n import Translator, translator
 
 # Before there is a session, the login form's CSRF token is a double-submit cookie.
 LOGIN_CSRF_COOKIE = "pkh_login_csrf"
@@ -37,9 +46,13 @@ async def login_form(request: Request) -> Response:
 
 async def login(request: Request) -> Response:
     """POST /login: check the password, open a session, go where the visitor was going."""
-    form = await request.form()
+    expired = translator(None)._("Formulir kedaluwarsa. Muat ulang.")
+    # No form cookie, or another site's form: refused before the body is read.
+    if not request.cookies.get(LOGIN_CSRF_COOKIE) or is_cross_site(request):
+        return error_page(request, 403, expired)
+    form = await read_form(request)
     if not tokens_match(request.cookies.get(LOGIN_CSRF_COOKIE), form.get("csrf_token")):
-        return error_page(request, 403, translator(None)._("Formulir kedaluwarsa. Muat ulang."))
+        return error_page(request, 403, expired)
     return await run_in_threadpool(_login, request, form)
 
 
@@ -58,9 +71,10 @@ def _login(request: Request, form: FormData) -> Response:
             now=now,
         )
         if result.wait is not None:
-            minutes = max(1, math.ceil(result.wait.total_seconds() / 60))
-            error = tr._("Terlalu banyak percobaan. Tunggu {minutes} menit.", minutes=minutes)
-            return _login_page(request, next_path, username=username, error=error, status=429)
+            error = _wait_message(tr, result.wait)
+            response = _login_page(request, next_path, username=username, error=error, status=429)
+            response.headers["retry-after"] = str(math.ceil(result.wait.total_seconds()))
+            return response
         if result.user is None:
             error = tr._("Nama pengguna atau kata sandi salah.")
             return _login_page(request, next_path, username=username, error=error, status=401)
@@ -76,6 +90,14 @@ def _login(request: Request, form: FormData) -> Response:
     )
     response.delete_cookie(LOGIN_CSRF_COOKIE)
     return response
+
+
+def _wait_message(tr: Translator, wait: timedelta) -> str:
+    seconds = max(1, math.ceil(wait.total_seconds()))
+    if seconds < 60:
+        return tr._("Terlalu banyak percobaan. Tunggu {seconds} detik.", seconds=seconds)
+    minutes = math.ceil(seconds / 60)
+    return tr._("Terlalu banyak percobaan. Tunggu {minutes} menit.", minutes=minutes)
 
 
 def _login_page(

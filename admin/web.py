@@ -2,10 +2,16 @@
 
 A page is a plain function `(request, page) -> Response` wrapped by `@login_required`; it runs in
 a worker thread (the database and argon2 are blocking) inside one transaction per request.
+
+Nothing reads a request body before it is known to be wanted: a POST's session and origin are
+checked first, and `BodySizeLimit` refuses a body over its route's limit with 413 as it streams
+in, with or without a Content-Length. `AdminApp` puts the security headers outside Starlette's
+own error handling, so error pages (500 included) carry them too.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,9 +21,11 @@ from urllib.parse import quote, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
-from starlette.requests import Request
+from starlette.middleware import Middleware
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -27,10 +35,19 @@ from admin.queries import waiting_query_count
 from core.i18n import Translator, translator
 from core.settings import PROJECT_ROOT
 
+log = logging.getLogger(__name__)
+
 TEMPLATES_DIR = PROJECT_ROOT / "admin" / "templates"
 STATIC_DIR = PROJECT_ROOT / "admin" / "static"
 
 Clock = Callable[[], datetime]
+
+# The most a request body may hold, unless its route says otherwise (`AdminApp(body_limits=…)`):
+# the dashboard's forms are small (a reply is at most a few thousand characters).
+DEFAULT_BODY_LIMIT = 64 * 1024
+# Form fields and files Starlette will parse in one body.
+MAX_FORM_FIELDS = 500
+MAX_FORM_FILES = 1
 
 SECURITY_HEADERS = {
     "content-security-policy": "default-src 'self'",
@@ -67,14 +84,60 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 def login_required(handler: PageHandler) -> Endpoint:
-    """Send anonymous visitors to /login; refuse a POST without the session's CSRF token."""
+    """Send anonymous visitors to /login; refuse a POST without the session's CSRF token.
+
+    A POST's session and origin are checked before its body is read, so an anonymous or
+    cross-site request never makes the server parse (or spool) anything.
+    """
 
     @wraps(handler)
     async def endpoint(request: Request) -> Response:
-        form = await request.form() if request.method == "POST" else None
+        if request.method != "POST":
+            return await run_in_threadpool(_serve, request, None, handler)
+        refused = await run_in_threadpool(_refuse_before_body, request)
+        if refused is not None:
+            return refused
+        form = await read_form(request)
         return await run_in_threadpool(_serve, request, form, handler)
 
     return endpoint
+
+
+async def read_form(request: Request) -> FormData:
+    """The POSTed form, with Starlette's part limits tightened to what the dashboard sends."""
+    return await request.form(max_files=MAX_FORM_FILES, max_fields=MAX_FORM_FIELDS)
+
+
+def _refuse_before_body(request: Request) -> Response | None:
+    """A response for a POST that must not be read (no session, another site), else None."""
+    sessions: sessionmaker[Session] = request.app.state.sessions
+    with sessions.begin() as session:
+        token = request.cookies.get(COOKIE_NAME)
+        viewer = find_viewer(session, token=token, now=request.app.state.clock())
+    if viewer is None:
+        return redirect_to_login(request)
+    if is_cross_site(request):
+        return error_page(request, 403, viewer.tr._("Formulir kedaluwarsa. Muat ulang."))
+    return None
+
+
+def is_cross_site(request: HTTPConnection) -> bool:
+    """Whether the browser says the form was sent from another site (checked before the body).
+
+    Browsers send Sec-Fetch-Site and Origin with every POST; a request without them (a script,
+    an old browser) still needs the CSRF token, checked once the body is read.
+    """
+    site = request.headers.get("sec-fetch-site")
+    if site is not None and site not in ("same-origin", "none"):
+        return True
+    origin = request.headers.get("origin")
+    if origin is None:
+        return False
+    if origin == "null":
+        return True
+    # Host names only: a reverse proxy may change the port the dashboard sees.
+    host = request.headers.get("host", "")
+    return urlsplit(origin).hostname != urlsplit(f"//{host}").hostname
 
 
 def _serve(request: Request, form: FormData | None, handler: PageHandler) -> Response:
@@ -171,3 +234,95 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class BodySizeLimit:
+    """Refuses a request body over its route's limit with 413, as it streams in.
+
+    A Content-Length over the limit is refused before anything is read; a chunked body (no
+    Content-Length) is counted as it arrives and refused the moment it passes the limit, so
+    neither memory nor Starlette's spooled upload files grow past it.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        default: int = DEFAULT_BODY_LIMIT,
+        limits: Mapping[str, int] | None = None,
+    ) -> None:
+        self.app = app
+        self.default = default
+        self.limits = dict(limits or {})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limits.get(str(scope.get("path", "")), self.default)
+        declared = _content_length(scope)
+        if declared is not None and declared > limit:
+            await _too_large(scope, receive, send)
+            return
+        received = 0
+        started = False
+
+        async def counted_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _BodyTooLarge
+            return message
+
+        async def watched_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, watched_send)
+        except _BodyTooLarge:
+            if started:
+                raise
+            await _too_large(scope, receive, send)
+
+
+class _BodyTooLarge(Exception):
+    """The body passed its limit while being read."""
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            return int(value) if value.isdigit() else None
+    return None
+
+
+async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
+    log.info("refused a request body over the limit: %s %s", scope["method"], scope["path"])
+    request = Request(scope, receive)
+    message = translator(None)._("Isi kiriman terlalu besar.")
+    response = error_page(request, 413, message)
+    response.headers["connection"] = "close"  # the rest of the body is not wanted
+    await response(scope, receive, send)
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    """The 500 page (the error itself goes to the log, by Starlette)."""
+    return error_page(request, 500, translator(None)._("Maaf, terjadi kesalahan. Coba lagi nanti."))
+
+
+class AdminApp(Starlette):
+    """The dashboard's Starlette app: security headers outermost, body limits, a 500 page."""
+
+    def __init__(self, *, body_limits: Mapping[str, int] | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("exception_handlers", {500: server_error})
+        super().__init__(**kwargs)
+        self.user_middleware.insert(0, Middleware(BodySizeLimit, limits=body_limits))
+
+    def build_middleware_stack(self) -> ASGIApp:
+        # Starlette's ServerErrorMiddleware is the outermost layer it builds: wrapping the whole
+        # stack is the only way for its 500 responses to get the headers.
+        return SecurityHeaders(super().build_middleware_stack())

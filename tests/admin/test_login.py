@@ -5,14 +5,13 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 from starlette.routing import Mount, Route
 from starlette.testclient import TestClient
 
 from admin.auth import COOKIE_NAME, SESSION_LIFETIME, token_hash
-from programme.models import AdminSession, LoginAttempt
+from programme.models import AdminSession
 from tests.admin.conftest import FakeClock, form_token, log_in, make_account, try_login
 
 
@@ -117,26 +116,6 @@ def test_a_login_post_without_the_forms_token_is_refused(
     assert client.post("/login", data=data).status_code == 403
     assert client.post("/login", data={**data, "csrf_token": "forged"}).status_code == 403
     assert COOKIE_NAME not in client.cookies
-
-
-def test_five_failures_lock_the_username_even_for_the_right_password(
-    sessions: sessionmaker[Session], client: TestClient, clock: FakeClock
-) -> None:
-    username = make_account(sessions)
-    for _ in range(5):
-        assert try_login(client, username, password="tebak-tebakan")[0] == 401
-    status, page = try_login(client, username)
-    assert status == 429
-    assert "Terlalu banyak percobaan. Tunggu 15 menit." in page
-
-    clock.advance(timedelta(minutes=10))
-    status, page = try_login(client, username)
-    assert status == 429 and "Tunggu 5 menit." in page
-    clock.advance(timedelta(minutes=5, seconds=1))
-    assert try_login(client, username)[0] == 303
-    with sessions.begin() as session:
-        recorded = session.scalar(select(func.count()).where(LoginAttempt.username == username))
-    assert recorded == 6  # five failures and the success; refused tries are not checked
 
 
 def test_twenty_failures_from_one_address_lock_every_username(
