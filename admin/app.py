@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -17,10 +16,15 @@ from admin.import_pages import import_form, import_progress, import_upload
 from admin.retraining import Retrainer, RetrainSetup
 from admin.stats import CHARTS, stats_chart, stats_csv, stats_page
 from admin.users_pages import create_user, list_users, set_password, update_user
-from admin.web import STATIC_DIR, Clock, SecurityHeaders, make_templates
+from admin.web import STATIC_DIR, AdminApp, Clock, make_templates
 from core.settings import PROJECT_ROOT, Settings
 from programme.db import make_engine, make_session_factory
+from programme.imports import MAX_UPLOAD_BYTES
 from programme.models import utcnow
+
+# The largest body each route takes (admin.web.BodySizeLimit); the others take 64 KiB.
+# An upload's multipart framing adds a few hundred bytes to the file: 64 KiB leaves room.
+BODY_LIMITS = {"/import": MAX_UPLOAD_BYTES + 64 * 1024}
 
 
 def build_admin_app(
@@ -66,7 +70,7 @@ def build_admin_app(
         Route("/import/{job_id}", import_progress, methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
-    app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)], lifespan=lifespan)
+    app = AdminApp(routes=routes, body_limits=BODY_LIMITS, lifespan=lifespan)
     app.state.sessions = make_session_factory(engine)
     app.state.templates = make_templates()
     app.state.clock = clock
