@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 
@@ -48,6 +49,19 @@ class Settings(BaseSettings):
     quiet_hours: str = Field(default="21-6", validation_alias="QUIET_HOURS")
     # Outbox messages in flight at once (the crash window); Telegram's limit is the real cap.
     outbox_concurrency: int = Field(default=8, ge=1, le=64, validation_alias="OUTBOX_CONCURRENCY")
+
+    # The dashboard's reverse proxies: the only peers whose X-Forwarded-For / X-Forwarded-Proto
+    # uvicorn believes. Comma-separated addresses or networks ("127.0.0.1", "10.0.0.0/8"); empty,
+    # the default, trusts no proxy, so the address a limit counts is the connection's own.
+    forwarded_allow_ips: str = Field(default="", validation_alias="FORWARDED_ALLOW_IPS")
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _valid_proxies(cls, value: str) -> str:
+        for entry in (part.strip() for part in value.split(",")):
+            if entry and entry != "*":
+                ipaddress.ip_network(entry, strict=False)  # raises ValueError with the entry
+        return ",".join(part.strip() for part in value.split(",") if part.strip())
 
     @field_validator("quiet_hours")
     @classmethod
