@@ -9,7 +9,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    cast,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,7 +29,10 @@ from programme.models import (
     AuditLog,
     InviteCode,
     LinkAttempt,
+    OutboxMessage,
+    OutboxState,
     ProcessedUpdate,
+    QuestionLog,
     TelegramUser,
     UnansweredQuery,
     UserRole,
@@ -162,6 +175,12 @@ def _link(session: Session, user: TelegramUser, *, family_id: int, how: str, now
     )
 
 
+# What /hapus leaves of an account: no Telegram id, no name, no text; the audit log says
+# that something happened (and when), not who did it.
+DELETED_ACTOR = "telegram:deleted"
+_UNSENT = (OutboxState.QUEUED, OutboxState.SENDING)
+
+
 def stored_data(session: Session, user: TelegramUser) -> dict[str, object]:
     """What the bot stores about this person (for /dataku)."""
     questions = session.scalar(
@@ -170,6 +189,10 @@ def stored_data(session: Session, user: TelegramUser) -> dict[str, object]:
     ratings = session.scalar(
         select(func.count()).select_from(AnswerRating).where(AnswerRating.user_id == user.id)
     )
+    messages = session.scalar(
+        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.user_id == user.id)
+    )
+    audited = session.scalar(select(func.count()).select_from(AuditLog).where(_actor_is(user)))
     return {
         "telegram_user_id": user.telegram_user_id,
         "first_name": user.first_name,
@@ -181,21 +204,58 @@ def stored_data(session: Session, user: TelegramUser) -> dict[str, object]:
         "language": user.language,
         "questions_kept": int(questions or 0),
         "ratings": int(ratings or 0),
+        "messages": int(messages or 0),
+        "audit_entries": int(audited or 0),
     }
 
 
 def delete_user_data(session: Session, user: TelegramUser) -> None:
-    """Forget this Telegram account: its questions, ratings, link attempts and the account row.
+    """Forget this Telegram account: what it asked and rated, what was sent to it, and who it was.
 
-    The family's programme record is not the user's to delete (it belongs to the programme);
-    only the link to it goes.
+    Deleted: the inbox questions, ratings, link attempts, messages not sent yet, and the account
+    row. Kept without anything that points to the person: the delivery records of messages
+    already sent (text, chat and account cleared; the broadcast reports still add up), the
+    question counts for the statistics (no text was ever kept there) and the audit log entries,
+    whose actor becomes "telegram:deleted". The family's programme record is not the user's to
+    delete (it belongs to the programme); only the link to it goes.
     """
     session.execute(delete(UnansweredQuery).where(UnansweredQuery.user_id == user.id))
     session.execute(delete(AnswerRating).where(AnswerRating.user_id == user.id))
     session.execute(
         delete(LinkAttempt).where(LinkAttempt.telegram_user_id == user.telegram_user_id)
     )
-    session.add(
-        AuditLog(actor=f"telegram:{user.telegram_user_id}", action="delete_own_data", details={})
+    mine = or_(OutboxMessage.user_id == user.id, OutboxMessage.chat_id == user.chat_id)
+    session.execute(
+        delete(OutboxMessage).where(mine, OutboxMessage.state.in_(_UNSENT)),
+        execution_options={"synchronize_session": False},
     )
+    session.execute(
+        update(OutboxMessage)
+        .where(mine)
+        .values(
+            # the key named the account ("…:user:55"); a new one frees it for whoever gets id 55
+            dedupe_key=literal("deleted:", String) + cast(OutboxMessage.id, String),
+            text="",
+            buttons=None,
+            error=None,
+            chat_id=0,
+            user_id=None,
+        ),
+        execution_options={"synchronize_session": False},
+    )
+    session.execute(
+        update(QuestionLog).where(QuestionLog.user_id == user.id).values(user_id=None),
+        execution_options={"synchronize_session": False},
+    )
+    session.execute(
+        update(AuditLog).where(_actor_is(user)).values(actor=DELETED_ACTOR, actor_user_id=None),
+        execution_options={"synchronize_session": False},
+    )
+    session.add(AuditLog(actor=DELETED_ACTOR, action="delete_own_data", details={}))
     session.delete(user)
+
+
+def _actor_is(user: TelegramUser) -> ColumnElement[bool]:
+    return or_(
+        AuditLog.actor == f"telegram:{user.telegram_user_id}", AuditLog.actor_user_id == user.id
+    )
