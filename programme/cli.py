@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import typer
@@ -208,3 +208,65 @@ def import_command(
     verb = "would be imported (dry run, nothing changed)" if dry_run else "imported"
     typer.echo(f"{file}: {report.rows} rows {verb} (+created ~updated =unchanged):")
     typer.echo(report.counts.summary())
+
+
+pendamping_app = typer.Typer(
+    help="Pendamping accounts: a one-time link that gives a Telegram account the pendamping role.",
+    no_args_is_help=True,
+)
+
+
+@pendamping_app.command("invite")
+def invite_pendamping_command(
+    pendamping: str = typer.Argument(..., help="The pendamping's code (or number)."),
+    days: int = typer.Option(7, min=1, max=30, help="Days the link stays valid."),
+    bot_username: str = typer.Option("", help="Bot username, to print the t.me link."),
+) -> None:
+    """Make a one-time link for a pendamping; their older unused links stop working."""
+    from programme import pendamping_access
+    from programme.models import utcnow
+
+    settings = get_settings()
+    if settings.secret_key is None:
+        raise typer.BadParameter("PKH_SECRET_KEY must be set")
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine).begin() as session:
+            found = pendamping_access.find_pendamping(session, pendamping)
+            if found is None:
+                raise typer.BadParameter(f"no pendamping {pendamping}")
+            issued = pendamping_access.issue_pendamping_link(
+                session,
+                pendamping_id=found.id,
+                secret_key=settings.secret_key.get_secret_value(),
+                now=utcnow(),
+                actor="cli",
+                valid_for=timedelta(days=days),
+            )
+    finally:
+        engine.dispose()
+    typer.echo(f"pendamping link for {issued.pendamping_name}: {issued.code} (valid {days} days)")
+    if bot_username:
+        typer.echo(f"link: https://t.me/{bot_username}?start={issued.code}")
+
+
+@pendamping_app.command("revoke")
+def revoke_pendamping_command(
+    pendamping: str = typer.Argument(..., help="The pendamping's code (or number)."),
+) -> None:
+    """Void a pendamping's unused links and take the role back from their Telegram account."""
+    from programme import pendamping_access
+    from programme.models import utcnow
+
+    engine = make_engine(get_settings().database_url)
+    try:
+        with make_session_factory(engine).begin() as session:
+            found = pendamping_access.find_pendamping(session, pendamping)
+            if found is None:
+                raise typer.BadParameter(f"no pendamping {pendamping}")
+            links, accounts = pendamping_access.revoke_pendamping_access(
+                session, pendamping_id=found.id, now=utcnow(), actor="cli"
+            )
+    finally:
+        engine.dispose()
+    typer.echo(f"{links} unused links voided, {accounts} Telegram accounts no longer pendamping")
