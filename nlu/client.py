@@ -9,7 +9,7 @@ from typing import Any, Self
 
 import httpx
 
-from nlu.entities import canonical_value, find_years, resolve_year
+from nlu.entities import canonical_value, find_stages, find_years, resolve_year
 from nlu.schema import FALLBACK_INTENT
 
 
@@ -85,9 +85,11 @@ class ParseResult:
                     start, end = raw.get("start"), raw.get("end")
                     typed = text[start:end] if isinstance(start, int) else str(raw.get("value"))
                     entities.append(Entity(str(raw["entity"]), value, typed))
-            if not any(e.entity == "year" for e in entities):
-                # The model misses a year now and then ("thn dpn"); the pattern never does.
-                entities += [Entity("year", v, text[s:e]) for s, e, v in find_years(text)]
+            # The model misses a regional or spelled-out form now and then ("thn dpn", "tahap
+            # papat"); these patterns do not. They only fill in when the model found none.
+            for name, finder in (("year", find_years), ("stage", find_stages)):
+                if not any(e.entity == name for e in entities):
+                    entities += [Entity(name, v, text[s:e]) for s, e, v in finder(text)]
             return cls(
                 text=text,
                 intent=str(intent.get("name") or FALLBACK_INTENT),

@@ -195,6 +195,25 @@ def find_years(text: str) -> list[tuple[int, int, str]]:
     return sorted(found)
 
 
+_STAGE_PHRASE = re.compile(
+    r"(?<!\w)(?:tahapan|tahap|thp)(?:\s+(?:ke|kaping|ka))?[\s-]*(?P<word>[1-4]|[a-z]+)(?!\w)",
+    re.IGNORECASE,
+)
+
+
+def find_stages(text: str) -> list[tuple[int, int, str]]:
+    """Every stage named as "tahap …" in `text`: (start, end, canonical value), in order.
+
+    The backstop for the model: "tahap papat", "tahap katilu", "tahap duo", "tahap 3".
+    """
+    found = []
+    for match in _STAGE_PHRASE.finditer(text):
+        value = _canonical_stage(match["word"].lower())
+        if value is not None:
+            found.append((match.start("word"), match.end("word"), value))
+    return found
+
+
 def resolve_year(value: str | None, today: date) -> int | None:
     """The absolute year of a canonical `year` value ("2027", "tahun_depan"), given today."""
     if value is None:

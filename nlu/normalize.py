@@ -1,4 +1,4 @@
-"""Indonesian chat normalisation: slang, abbreviations and elongated letters, token by token.
+"""Indonesian chat normalisation: slang, abbreviations, regional words, elongated letters.
 
 Standard library only: the Rasa tokenizer in ``nlu.components`` uses it inside Rasa's environment
 and the tests import it from the application's. Offsets are never changed here — callers keep each
@@ -159,6 +159,104 @@ SLANG: Final[dict[str, str]] = {
     "pencairan": "cair",
 }
 
+# Regional languages mixed into Indonesian -> the standard word the training data spells out.
+# Only words that are unambiguous in a PKH conversation; left out on purpose: "oleh" (Javanese
+# "get", Indonesian "by"), "lah"/"pun"/"la" (particles in Indonesian, "sudah" in Palembang),
+# "ana"/"lai"/"ade" (names, "adik"), "bila" ("if"), "kaya" ("rich"), "kuda", "tiang", "urang".
+REGIONAL: Final[dict[str, str]] = {
+    # Javanese ngoko
+    "piye": "bagaimana", "kepriye": "bagaimana", "kepriben": "bagaimana", "priye": "bagaimana",
+    "opo": "apa", "apane": "apa", "piro": "berapa", "pira": "berapa", "piroan": "berapa",
+    "sopo": "siapa", "ngendi": "dimana", "endi": "mana", "kenopo": "kenapa", "ngopo": "kenapa",
+    "opoo": "kenapa", "durung": "belum", "urung": "belum", "wis": "sudah", "wes": "sudah",
+    "uwis": "sudah", "uwes": "sudah", "ora": "tidak", "ra": "tidak", "gak": "tidak",
+    "ono": "ada", "onok": "ada", "enek": "ada", "isih": "masih", "isik": "masih", "aku": "saya",
+    "awakdewe": "kami", "kowe": "kamu", "sampeyan": "kamu", "arep": "mau", "pengin": "ingin",
+    "kepingin": "ingin", "pingin": "ingin", "entuk": "dapat", "olehe": "dapat",
+    "iso": "bisa", "isa": "bisa", "ngerti": "tahu", "takon": "tanya", "takok": "tanya",
+    "njaluk": "minta", "tulung": "tolong", "tulungi": "tolong", "iki": "ini", "kuwi": "itu",
+    "iku": "itu", "sing": "yang", "karo": "sama", "neng": "di", "ning": "di", "nang": "di",
+    "soko": "dari", "kabeh": "semua", "akeh": "banyak", "gawe": "buat", "kanggo": "untuk",
+    "wong": "orang", "omah": "rumah", "saiki": "sekarang", "mengko": "nanti", "engko": "nanti",
+    "sesuk": "besok", "mbesuk": "besok", "wingi": "kemarin", "sasi": "bulan", "wulan": "bulan",
+    "taun": "tahun", "dino": "hari", "kudu": "harus", "duwit": "uang", "dhuwit": "uang",
+    "mbayar": "bayar", "ndaftar": "daftar", "daftarke": "daftar", "njupuk": "ambil",
+    "jupuk": "ambil", "tonggo": "tetangga", "tonggoku": "tetangga", "mlebu": "masuk",
+    "metu": "keluar", "kertu": "kartu", "lair": "lahir", "nglairake": "melahirkan",
+    "meteng": "hamil", "mudun": "turun", "munggah": "naik",
+    "sekolahe": "sekolah", "bocahe": "anak", "anakku": "anak", "duitku": "uang",
+    "pkhku": "pkh", "pkhe": "pkh", "dicekel": "dipegang", "digawa": "dibawa",
+    "suwun": "makasih", "nuwun": "makasih", "kesuwun": "makasih", "ngene": "begini",
+    # Javanese krama
+    "pripun": "bagaimana", "kados": "seperti", "menapa": "apa", "punapa": "apa", "nopo": "apa",
+    "pinten": "berapa", "sinten": "siapa", "pundi": "mana", "dereng": "belum",
+    "sampun": "sudah", "mboten": "tidak", "boten": "tidak", "mpun": "sudah", "wonten": "ada",
+    "taksih": "masih", "tasih": "masih", "kula": "saya", "kulo": "saya", "panjenengan": "kamu",
+    "badhe": "mau", "bade": "mau", "ajeng": "mau", "angsal": "dapat", "kenging": "dapat",
+    "nampi": "terima", "saged": "bisa", "ngertos": "tahu", "tangklet": "tanya",
+    "nyuwun": "minta", "pirsa": "tahu", "menika": "ini", "punika": "ini", "niki": "ini",
+    "niku": "itu", "ingkang": "yang", "kaliyan": "dengan", "saking": "dari", "teng": "di",
+    "dhateng": "ke", "sedaya": "semua", "kathah": "banyak", "damel": "buat", "kangge": "untuk",
+    "kagem": "untuk", "tiyang": "orang", "griya": "rumah", "sakniki": "sekarang",
+    "samenika": "sekarang", "mangke": "nanti", "mbenjang": "besok", "sasih": "bulan",
+    "dinten": "hari", "kedah": "harus", "arto": "uang", "artos": "uang", "yatra": "uang",
+    "mundhut": "ambil", "tanggi": "tetangga", "mlebet": "masuk", "medal": "keluar",
+    "ical": "hilang", "ngandeg": "hamil", "seda": "meninggal", "tilar": "meninggal",
+    "lare": "anak", "putra": "anak", "putri": "anak", "nggih": "iya", "inggih": "iya",
+    "injih": "iya", "sanget": "sekali",
+    # Sundanese
+    "kumaha": "bagaimana", "sabaraha": "berapa", "naon": "apa", "iraha": "kapan",
+    "saha": "siapa", "kamana": "kemana", "naha": "kenapa",
+    "kunaon": "kenapa", "teu": "tidak", "henteu": "tidak", "hente": "tidak", "acan": "belum",
+    "tacan": "belum", "can": "belum", "tos": "sudah", "atos": "sudah", "parantos": "sudah",
+    "geus": "sudah", "abdi": "saya", "anjeun": "kamu", "aya": "ada", "keneh": "masih",
+    "hoyong": "ingin", "hayang": "ingin", "tiasa": "bisa", "meunang": "dapat",
+    "daptar": "daftar", "ngadaptar": "daftar", "ngadaftar": "daftar", "leungit": "hilang",
+    "ieu": "ini", "eta": "itu", "éta": "itu", "sareng": "dengan", "jeung": "dan",
+    "tina": "dari", "sadayana": "semua", "seueur": "banyak", "nyieun": "buat",
+    "jalma": "orang", "imah": "rumah", "bumi": "rumah", "ayeuna": "sekarang", "engke": "nanti",
+    "isukan": "besok", "kamari": "kemarin", "payun": "depan", "naros": "tanya",
+    "naroskeun": "tanya", "nyuhunkeun": "minta", "menta": "minta", "nyandak": "ambil",
+    "tatangga": "tetangga", "lebet": "masuk", "kaluar": "keluar", "reuneuh": "hamil",
+    "maot": "meninggal", "pupus": "meninggal", "ngalahirkeun": "melahirkan",
+    "murangkalih": "anak", "sakola": "sekolah", "nuhun": "makasih", "sanes": "bukan",
+    "upami": "kalau", "mun": "kalau", "dicepeng": "dipegang", "dicandak": "dibawa",
+    "katelen": "tertelan", "mayar": "bayar", "pisan": "sekali", "wae": "saja",
+    # Malay of Sumatra (Palembang, Jambi, Bengkulu, Riau, Minangkabau, Medan)
+    "apo": "apa", "berapo": "berapa", "brapo": "berapa", "bara": "berapa", "siapo": "siapa",
+    "sapo": "siapa", "mano": "mana", "dimano": "dimana", "kemano": "kemana", "kama": "kemana",
+    "kenapo": "kenapa", "ngapo": "kenapa", "mangapo": "kenapa", "manga": "kenapa",
+    "bilo": "kapan", "baa": "bagaimana", "camano": "bagaimana", "cemano": "bagaimana",
+    "cemana": "bagaimana", "bagaimano": "bagaimana", "indak": "tidak", "dak": "tidak",
+    "nda": "tidak", "alun": "belum", "balun": "belum", "ambo": "saya", "sayo": "saya",
+    "awak": "saya", "kito": "kita", "dapek": "dapat", "pitih": "uang", "piti": "uang",
+    "masuak": "masuk", "kalua": "keluar", "iko": "ini", "tu": "itu", "samo": "sama",
+    "galo": "semua", "kagek": "nanti", "beko": "nanti", "kini": "sekarang", "caro": "cara",
+    "caronyo": "cara", "namo": "nama", "tanyo": "tanya", "terimo": "terima",
+    "bayia": "bayar", "untuak": "untuk", "pai": "pergi", "pigi": "pergi", "kelen": "kalian",
+    "tatelan": "tertelan", "penerimo": "penerima", "lamo": "lama",
+    # Betawi
+    "gimane": "bagaimana", "pegimane": "bagaimana", "kenape": "kenapa", "ngape": "kenapa",
+    "berape": "berapa", "siape": "siapa", "mane": "mana", "dimane": "dimana",
+    "kemane": "kemana", "kaga": "tidak", "kagak": "tidak", "belon": "belum", "udeh": "sudah",
+    "aye": "saya", "gua": "saya", "elu": "kamu", "lu": "kamu", "ame": "sama", "aje": "saja",
+    "ape": "apa", "nyang": "yang", "kate": "kata", "caranye": "caranya",
+    # Banjar, Madurese, Balinese, Acehnese and eastern Indonesian
+    "kada": "tidak", "kadada": "tidak", "ulun": "saya", "pian": "kamu", "handak": "mau",
+    "kawa": "bisa", "balum": "belum", "berempa": "berapa", "enjek": "tidak", "kaule": "saya",
+    "sengko": "saya", "pesse": "uang", "kenken": "bagaimana", "nyen": "siapa", "peu": "apa",
+    "tabe": "permisi",
+    # Eastern Indonesian Malay (Manado, Ambon, Kupang, Papua), Madurese, Acehnese, Sasak
+    "sonde": "tidak", "nyanda": "tidak", "trada": "tidak", "tra": "tidak", "tida": "tidak",
+    "su": "sudah", "so": "sudah", "balom": "belum", "beta": "saya", "sa": "saya",
+    "ngana": "kamu", "kiapa": "kenapa", "bagimana": "bagaimana", "doi": "uang", "pung": "punya",
+    "pu": "punya", "pe": "punya", "katong": "kami", "torang": "kami", "kitorang": "kami",
+    "botong": "kami", "dorang": "mereka", "dapa": "dapat", "deng": "dengan", "bile": "kapan",
+    "dhimma": "mana", "bede": "ada", "olle": "dapat", "kaula": "saya", "terro": "ingin",
+    "masok": "masuk", "elang": "hilang", "pakon": "kenapa", "hana": "tidak", "lon": "saya",
+    "gadoh": "hilang", "pire": "berapa", "ndeq": "tidak", "kayapa": "bagaimana",
+}  # fmt: skip
+
 _ELONGATION = re.compile(r"([^\W\d_])\1{2,}")
 _REDUPLICATION_DIGIT = re.compile(r"^([^\W\d_]+)2$")
 # Words that are followed by a number ("tahap2" is stage 2, not "tahap-tahap").
@@ -194,14 +292,16 @@ def _is_reduplication(word: str) -> bool:
     return bool(match) and match.group(1) not in NUMBERED_WORDS  # type: ignore[union-attr]
 
 
-def normalise_token(token: str) -> str:
-    """The canonical spelling of one token (lower case, elongation collapsed, slang mapped)."""
+def normalise_token(token: str, *, regional: bool = True) -> str:
+    """The canonical spelling of one token (lower case, elongation collapsed, slang and, unless
+    `regional` is False, regional words mapped to standard Indonesian)."""
     word = token.lower()
     collapsed = _ELONGATION.sub(r"\1", word)
-    if collapsed in SLANG:
-        return SLANG[collapsed]
-    if word in SLANG:
-        return SLANG[word]
+    for form in (collapsed, word):
+        if form in SLANG:
+            return SLANG[form]
+        if regional and form in REGIONAL:
+            return REGIONAL[form]
     # "kira2" and "cepat2" are written reduplication: keep the base word.
     if _is_reduplication(collapsed):
         return collapsed[:-1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 import httpx
@@ -49,6 +50,34 @@ async def test_parse_returns_intent_ranking_and_canonical_entities() -> None:
     assert result.entities[0].text == "III"
     assert result.values("bank") == []  # "bca" names no channel of PKH: dropped
     assert not result.is_fallback
+
+
+async def test_years_and_spelled_out_stages_the_model_missed_are_found_in_the_text() -> None:
+    payload = {
+        "text": "pkh tahap papat thn depan kapan cair",
+        "intent": {"name": "ask_payment_schedule", "confidence": 0.9},
+        "entities": [{"entity": "programme", "value": "pkh", "start": 0, "end": 3}],
+        "intent_ranking": [],
+    }
+    async with client_answering(lambda request: httpx.Response(200, json=payload)) as client:
+        result = await client.parse(payload["text"])
+    assert result.first("stage") == "4"
+    assert result.first("year") == "tahun_depan"
+    assert [e.text for e in result.entities if e.entity == "year"] == ["thn depan"]
+    assert result.year(date(2026, 11, 23)) == 2027
+
+
+async def test_a_year_the_model_found_is_not_added_twice() -> None:
+    payload = {
+        "text": "tahap 1 2027",
+        "intent": {"name": "ask_payment_schedule", "confidence": 0.9},
+        "entities": [{"entity": "year", "value": "2027", "start": 8, "end": 12}],
+        "intent_ranking": [],
+    }
+    async with client_answering(lambda request: httpx.Response(200, json=payload)) as client:
+        result = await client.parse(payload["text"])
+    assert result.values("year") == ["2027"] and len(result.entities) == 2
+    assert result.year(date(2026, 1, 1)) == 2027
 
 
 async def test_blank_text_is_a_fallback_without_calling_the_server() -> None:

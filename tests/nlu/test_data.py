@@ -39,9 +39,25 @@ def test_entity_annotations_use_canonical_values() -> None:
     assert validation.annotation_problems() == []
 
 
-def test_held_out_set_covers_every_intent() -> None:
-    counts = Counter(e.intent for e in load_examples(validation.HELDOUT_DIR))
-    assert {intent for intent in INTENTS if counts[intent] < 10} == set()
+def test_dev_and_test_sets_each_cover_every_intent() -> None:
+    for directory in (validation.DEV_DIR, validation.TEST_DIR):
+        counts = Counter(e.intent for e in load_examples(directory))
+        short = {i for i in INTENTS if counts[i] < validation.MIN_HELDOUT_EXAMPLES}
+        assert short == set(), directory.name
+
+
+def test_dev_and_test_sets_share_no_example() -> None:
+    dev = {normalised_text(e.text) for e in load_examples(validation.DEV_DIR)}
+    test = {normalised_text(e.text) for e in load_examples(validation.TEST_DIR)}
+    assert dev and test and not dev & test
+
+
+def test_held_out_directory_is_exactly_dev_and_test() -> None:
+    files = {
+        p.relative_to(validation.HELDOUT_DIR).parts[0]
+        for p in validation.HELDOUT_DIR.rglob("*.yml")
+    }
+    assert files == {"dev", "test"}
 
 
 def test_rasa_data_validate_passes() -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
-from nlu.entities import canonical_value
+from nlu.entities import canonical_value, find_stages, find_years, resolve_year
 
 
 @pytest.mark.parametrize(
@@ -27,6 +29,25 @@ from nlu.entities import canonical_value
         ("programme", "kartu sembako", "bpnt"),
         ("module", "modul ekonomi", "ekonomi"),
         ("module", "kesehatan dan gizi", "kesehatan_gizi"),
+        # Regional forms: Javanese, Sundanese, Malay of Sumatra.
+        ("stage", "telu", "3"),
+        ("stage", "kalih", "2"),
+        ("stage", "katilu", "3"),
+        ("stage", "kapisan", "1"),
+        ("stage", "ampek", "4"),
+        ("component", "ibu meteng", "ibu_hamil"),
+        ("component", "reuneuh", "ibu_hamil"),
+        ("component", "nini", "lansia"),
+        ("component", "tiyang sepuh", "lansia"),
+        ("component", "lare SD", "anak_sd"),
+        ("module", "pencegahan stunting", "kesehatan_gizi"),
+        ("bank", "bank rakyat indonesia", "bri"),
+        ("year", "2027", "2027"),
+        ("year", "thn depan", "tahun_depan"),
+        ("year", "taun payun", "tahun_depan"),
+        ("year", "tahun ini", "tahun_ini"),
+        ("year", "thn lalu", "tahun_lalu"),
+        ("year", "taun wingi", "tahun_lalu"),
     ],
 )
 def test_surface_forms_map_to_canonical_values(entity: str, typed: str, canonical: str) -> None:
@@ -37,3 +58,35 @@ def test_values_naming_nothing_known_are_dropped() -> None:
     assert canonical_value("stage", "tujuh") is None
     assert canonical_value("bank", "bca") is None
     assert canonical_value("no_such_entity", "x") is None
+    assert canonical_value("stage", "tahap 10") is None
+    assert canonical_value("year", "tahun") is None
+
+
+def test_relative_years_resolve_against_today() -> None:
+    today = date(2026, 11, 23)
+    assert resolve_year("tahun_depan", today) == 2027
+    assert resolve_year("tahun_ini", today) == 2026
+    assert resolve_year("tahun_lalu", today) == 2025
+    assert resolve_year("2029", today) == 2029
+    assert resolve_year(None, today) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "years"),
+    [
+        ("tahap 1 2027 kapan cair", ["2027"]),
+        ("jadwal thn dpn udah ada?", ["tahun_depan"]),
+        ("pkh taun ngarep cair sasi opo", ["tahun_depan"]),
+        ("tahun yang lalu saya masih dapat", ["tahun_lalu"]),
+        ("anak sd dapat Rp900.000 setahun", []),
+        ("nomor 12027 hilang", []),
+    ],
+)
+def test_years_are_found_in_the_text(text: str, years: list[str]) -> None:
+    assert [value for _, _, value in find_years(text)] == years
+
+
+def test_stages_named_after_tahap_are_found_with_their_position() -> None:
+    text = "pkh tahap papat kapan, tahap ini belum"
+    assert find_stages(text) == [(10, 15, "4")]
+    assert [v for _, _, v in find_stages("tahapan kedua, tahap3, tahap ke-1")] == ["2", "3", "1"]

@@ -21,10 +21,38 @@ from nlu.normalize import normalise_token, split_letters_and_digits
         ("kapaaan", "kapan"),
         ("kira2", "kira"),
         ("PKH", "pkh"),
+        # Javanese ngoko and krama, Sundanese, Malay of Sumatra, Betawi, Banjar, eastern Malay.
+        ("piye", "bagaimana"),
+        ("durung", "belum"),
+        ("sampun", "sudah"),
+        ("badhe", "mau"),
+        ("menika", "ini"),
+        ("kumaha", "bagaimana"),
+        ("sabaraha", "berapa"),
+        ("abdi", "saya"),
+        ("tos", "sudah"),
+        ("idak", "tidak"),
+        ("apo", "apa"),
+        ("ado", "ada"),
+        ("kagak", "tidak"),
+        ("gimane", "bagaimana"),
+        ("kada", "tidak"),
+        ("sonde", "tidak"),
     ],
 )
 def test_informal_tokens_get_their_common_spelling(typed: str, normal: str) -> None:
     assert normalise_token(typed) == normal
+
+
+def test_regional_words_can_be_left_as_typed() -> None:
+    assert normalise_token("sabaraha", regional=False) == "sabaraha"
+    assert normalise_token("gmn", regional=False) == "bagaimana"
+
+
+def test_words_that_are_also_standard_indonesian_are_not_mapped() -> None:
+    # "oleh" is Javanese "get" but Indonesian "by"; "bila" is "when" and "if".
+    assert normalise_token("oleh") == "oleh"
+    assert normalise_token("bila") == "bila"
 
 
 def test_numbers_are_never_collapsed_like_elongated_letters() -> None:
