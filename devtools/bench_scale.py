@@ -538,7 +538,7 @@ def _question_log(connection: Connection, shape: Shape, now: datetime) -> None:
                    CASE WHEN q % 10 = 0 THEN
                         (ARRAY['low_confidence', 'fallback', 'out_of_scope'])[q % 3 + 1] END,
                    'telegram'
-            FROM generate_series(1, :rows) AS q
+            FROM generate_series(1, CAST(:rows AS bigint)) AS q
             """
         ),
         {
@@ -568,7 +568,7 @@ def _outbox(connection: Connection, shape: Shape, now: datetime) -> None:
                    CASE WHEN s.state IN ('blocked', 'failed') THEN 'Forbidden: bot was blocked' END,
                    t.at, t.at + interval '1 minute',
                    CASE WHEN s.state = 'sent' THEN t.at + interval '1 minute' END
-            FROM generate_series(1, :rows) AS o
+            FROM generate_series(1, CAST(:rows AS bigint)) AS o
             CROSS JOIN LATERAL (SELECT
                 (ARRAY['reminder', 'reminder', 'reminder', 'reminder', 'broadcast', 'broadcast',
                        'broadcast', 'stage_open', 'stage_open', 'rollup'])[o % 10 + 1] AS kind,

@@ -21,6 +21,7 @@ import csv
 import enum
 import io
 import itertools
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -86,6 +87,7 @@ _NO: Final = frozenset({"tidak", "t", "no", "n", "false", "0", ""})
 _DELIMITERS: Final = (",", ";", "\t")
 _MAX_HEADER_CHARS: Final = 64 * 1024
 _SHOWN_CHARS: Final = 40  # of a cell quoted in a problem
+_CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
 _READ_BATCH: Final = 5000  # rows checked, looked up and staged together
 _WRITE_BATCH: Final = 20_000  # families written per statement
 _LOOKUP_CHUNK: Final = 1000  # keys per IN (...)
@@ -301,13 +303,17 @@ class _Table:
         if not any(cells):
             return None  # spreadsheets leave empty rows (";;;;") at the end
         for index, cell in enumerate(cells):
-            if "\x00" in cell:
-                # PostgreSQL cannot store a NUL in text; no spreadsheet writes one.
+            if not cell.isprintable() and (control := _CONTROL.search(cell)):
+                # PostgreSQL cannot store a NUL in text; no code or name holds the others.
                 column = header[index] if index < len(header) else None
-                self.report.add(
-                    Problem(number, column, tr._("Sel ini berisi karakter NUL (kode 0)."))
+                code = ord(control.group())
+                message = (
+                    tr._("Sel ini berisi karakter NUL (kode 0).")
+                    if code == 0
+                    else tr._("Sel ini berisi karakter kontrol (kode {code}).", code=code)
                 )
-                cells[index] = cell.replace("\x00", "\ufffd")
+                self.report.add(Problem(number, column, message))
+                cells[index] = _CONTROL.sub("\ufffd", cell)
         if len(cells) > len(header) and any(cells[len(header) :]):
             self.report.add(
                 Problem(number, None, tr._("Baris ini punya lebih banyak sel daripada header."))
@@ -910,7 +916,9 @@ class _RosterImport:
             .order_by(func.min(_stage.c.line))
         )
         for line, pkh_id in self._rows(query):
-            message = self.tr._("Keluarga {pkh_id} harus punya tepat satu pengurus.", pkh_id=pkh_id)
+            message = self.tr._(
+                "Keluarga {pkh_id} harus punya tepat satu pengurus.", pkh_id=_shown(pkh_id)
+            )
             self.report.add(Problem(line, "is_pengurus", message))
 
     def _niks_are_new_and_once(self) -> None:

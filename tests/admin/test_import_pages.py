@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from typing import Any
+
 import httpx
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
+from admin import import_pages
 from core.settings import PROJECT_ROOT
-from programme.imports import MAX_UPLOAD_BYTES
+from programme.imports import MAX_UPLOAD_BYTES, ImportPhase, ImportReport
 from programme.models import AuditLog, Family, Kelompok, UserRole
 from tests.admin.conftest import form_token, log_in, make_account
 
@@ -113,3 +119,67 @@ def test_a_file_over_the_limit_is_refused(
     assert just_over.status_code == 413
     assert "File terlalu besar: paling besar 64 MB." in just_over.text
     assert "pkh import" in just_over.text  # no limit there
+
+
+ROSTER_HEADER = (
+    "pkh_id,kelompok_code,desa_code,channel_code,member_no,name,relation,sex,birth_date,"
+    "is_pengurus,nik\n"
+)
+ROSTER_ROW = "F-WEB,DEMO-KLP-5315-03,53.15.01.2002,bri,1,{name},istri,P,1990-01-01,ya,\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "where", "message"),
+    [
+        ("Ang\x00gota", "name", "Sel ini berisi karakter NUL (kode 0)."),
+        ("x" * 200_000, "—", "Ada sel yang lebih besar dari 128 KiB"),
+    ],
+)
+def test_a_nul_byte_or_a_huge_cell_is_a_row_report_not_an_error(
+    client: TestClient, sessions: sessionmaker[Session], name: str, where: str, message: str
+) -> None:
+    token = log_in(client, make_account(sessions))
+    before = (count(sessions, Family), count(sessions, AuditLog))
+    data = (ROSTER_HEADER + ROSTER_ROW.format(name=name)).encode()
+    response = upload(client, token, "roster", data)
+    assert response.status_code == 422, response.text[-500:]
+    assert 'id="import-problems"' in response.text
+    assert f"<td>2</td>\n        <td>{where}</td>" in response.text
+    assert message in response.text
+    assert (count(sessions, Family), count(sessions, AuditLog)) == before
+
+
+def test_a_long_import_shows_its_progress_then_its_report(
+    client: TestClient, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = log_in(client, make_account(sessions))
+    release = threading.Event()
+    real_import = import_pages.import_csv
+
+    def slow_import(*args: Any, **kwargs: Any) -> ImportReport:
+        kwargs["progress"](ImportPhase.CHECKING, 2, 5)
+        release.wait(10)
+        return real_import(*args, **kwargs)
+
+    monkeypatch.setattr(import_pages, "WAIT_FOR_REPORT", 0.05)
+    monkeypatch.setattr(import_pages, "import_csv", slow_import)
+    response = upload(client, token, "roster", (EXAMPLES / "roster.csv").read_bytes())
+    assert response.status_code == 303
+    progress_url = response.headers["location"]
+    assert progress_url.startswith("/import/")
+
+    running = client.get(progress_url)
+    assert running.status_code == 200
+    assert running.headers["refresh"] == "2"
+    assert 'id="import-progress"' in running.text
+    assert "Memeriksa: 2 dari 5 baris." in running.text
+
+    release.set()
+    for _ in range(100):
+        done = client.get(progress_url)
+        if "refresh" not in done.headers:
+            break
+        time.sleep(0.1)
+    assert done.status_code == 200
+    assert 'id="import-done"' in done.text and "5 baris diimpor" in done.text
+    assert client.get("/import/no-such-import").status_code == 404

@@ -13,8 +13,9 @@ from typer.testing import CliRunner
 
 from core.settings import PROJECT_ROOT, get_settings
 from pkh.cli import app
+from programme import imports
 from programme.db import make_engine, make_session_factory
-from programme.imports import ImportKind, ImportReport, Problem, import_csv
+from programme.imports import ImportKind, ImportPhase, ImportReport, Problem, import_csv
 from programme.models import (
     AuditLog,
     Family,
@@ -398,3 +399,170 @@ def test_the_command_imports_a_valid_file_and_a_dry_run_changes_nothing(cli_env:
     real = CliRunner().invoke(app, ["import", "kelompok", example])
     assert real.exit_code == 0, real.output
     assert kelompok_count(cli_env) == before + 1
+
+
+# --- any bytes give a report (issue 12), and big files (issue 15) --------------------------------
+
+
+def row_counts(session: Session) -> tuple[int, ...]:
+    return tuple(count(session, model) for model in (Family, FamilyMember, Pendamping, AuditLog))
+
+
+def test_a_cell_over_128_kib_is_a_row_report_and_nothing_is_imported(
+    seeded: Session, secret_key: str
+) -> None:
+    before = row_counts(seeded)
+    huge = "x" * (129 * 1024)
+    data = ROSTER_HEADER + roster_row("F-1") + roster_row("F-2", nik="").replace("Anggota 1", huge)
+    report = run(seeded, "roster", data, secret_key)
+    assert problems(report) == {(3, None)}
+    assert "128 KiB" in report.problems[0].message
+    assert len(report.problems[0].message) < 200
+    assert row_counts(seeded) == before
+
+
+def test_a_nul_byte_is_a_row_report_and_nothing_is_imported(
+    seeded: Session, secret_key: str
+) -> None:
+    before = row_counts(seeded)
+    roster = (
+        ROSTER_HEADER
+        + roster_row("F-1")
+        + roster_row("F-2", nik="").replace("Anggota 1", "Ang\x00gota")
+    )
+    report = run(seeded, "roster", roster.encode(), secret_key)
+    assert problems(report) == {(3, "name")}
+    assert "NUL" in report.problems[0].message
+    pendamping = "code,name,phone,region_code\nP-\x00,Satu,,53.15\n"
+    assert problems(run(seeded, "pendamping", pendamping, secret_key)) == {(2, "code")}
+    assert row_counts(seeded) == before
+
+
+def test_a_long_unknown_code_is_quoted_cut_short(seeded: Session, secret_key: str) -> None:
+    data = ROSTER_HEADER + roster_row("F-1", desa="9" * 100_000, channel="\x07" + "y" * 5000)
+    report = run(seeded, "roster", data, secret_key)
+    assert problems(report) == {(2, "desa_code"), (2, "channel_code")}
+    assert all(len(problem.message) < 120 for problem in report.problems)
+    assert all(problem.message.isprintable() for problem in report.problems)
+
+
+def test_a_file_that_stops_being_utf8_halfway_is_refused(seeded: Session, secret_key: str) -> None:
+    rows = "".join(roster_row(f"F-{n}", nik="") for n in range(500))
+    data = (ROSTER_HEADER + rows).encode() + "Ñoño\n".encode("latin-1")
+    report = run(seeded, "roster", data, secret_key)
+    assert (None, None) in problems(report)
+    assert "UTF-8" in report.problems[0].message
+    assert not seeded.scalars(select(Family).where(Family.pkh_id == "F-1")).all()
+
+
+def test_tab_separated_files_are_read(seeded: Session, secret_key: str) -> None:
+    data = "code\tname\tphone\tregion_code\nP-TAB\tYosef Dagur\t\t53.15\n"
+    report = run(seeded, "pendamping", data, secret_key)
+    assert report.problems == [] and report.created == 1
+
+
+def test_past_the_first_thousand_problems_they_are_counted(
+    seeded: Session, secret_key: str
+) -> None:
+    data = "code,name,phone,region_code\n" + "".join(f"P-{n},,,99.99\n" for n in range(600))
+    report = run(seeded, "pendamping", data, secret_key)
+    assert report.problem_count == 1200
+    assert len(report.problems) == 1000 and report.more_problems == 200
+    assert not report.ok
+
+
+def test_a_roster_file_is_read_as_a_stream_with_progress(
+    seeded: Session, secret_key: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "roster.csv"
+    path.write_bytes((EXAMPLES / "roster.csv").read_bytes())
+    calls: list[tuple[ImportPhase, int, int | None]] = []
+    with path.open("rb") as stream:
+        report = import_csv(
+            seeded,
+            kind="roster",
+            data=stream,
+            secret_key=secret_key,
+            actor="test",
+            now=NOW,
+            progress=lambda phase, done, total: calls.append((phase, done, total)),
+        )
+        assert not stream.closed  # the caller's file
+    assert report.problems == [] and report.rows == 5
+    assert calls[-1] == (ImportPhase.WRITING, 5, 5)
+    assert (ImportPhase.CHECKING, 5, 5) in calls
+
+
+def test_families_straddling_batches_are_imported_whole(
+    seeded: Session, secret_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(imports, "_READ_BATCH", 2)
+    monkeypatch.setattr(imports, "_WRITE_BATCH", 1)
+    report = run(seeded, "roster", (EXAMPLES / "roster.csv").read_bytes(), secret_key)
+    assert report.problems == []
+    assert (report.counts.inserted["family"], report.counts.inserted["family_member"]) == (2, 5)
+    family = seeded.scalars(select(Family).where(Family.pkh_id == "DEMO-5315-90001")).one()
+    assert [m.member_no for m in family.members] == [1, 2, 3]
+    bad = (
+        ROSTER_HEADER
+        + roster_row("F-1")
+        + roster_row("F-1", "2", channel="pos", pengurus="t", nik="")
+    )
+    assert problems(run(seeded, "roster", bad, secret_key)) == {(3, "channel_code")}
+
+
+def test_an_update_counts_what_changed_and_keeps_what_is_not_in_the_file(
+    seeded: Session, secret_key: str
+) -> None:
+    run(seeded, "roster", (EXAMPLES / "roster.csv").read_bytes(), secret_key)
+    renamed = (
+        ROSTER_HEADER + "DEMO-5315-90002,DEMO-KLP-5315-03,53.15.01.2002,bni,1,Theresia Nggoro,"
+        "kepala_keluarga,P,09/11/1979,ya,\n"
+    )
+    report = run(seeded, "roster", renamed, secret_key)
+    assert report.problems == []
+    assert (report.counts.updated["family"], report.counts.unchanged["family_member"]) == (1, 1)
+    family = seeded.scalars(select(Family).where(Family.pkh_id == "DEMO-5315-90002")).one()
+    assert family.channel_code == "bni"
+    assert [m.name for m in family.members] == ["Theresia Nggoro", "Paulus Nggoro"]
+    assert family.members[0].nik_last4 == "0001"  # a blank NIK keeps the stored one
+
+
+def family_count(url: str) -> int:
+    engine = make_engine(url)
+    with make_session_factory(engine)() as session:
+        found = count(session, Family)
+    engine.dispose()
+    return found
+
+
+def test_the_command_reports_a_huge_cell_and_a_nul_byte_and_imports_nothing(
+    cli_env: str, tmp_path: Path
+) -> None:
+    bad = tmp_path / "roster.csv"
+    bad.write_bytes(
+        (
+            ROSTER_HEADER
+            + roster_row("F-1", nik="").replace("Anggota 1", "Ang\x00gota")
+            + roster_row("F-2", nik="").replace("Anggota 1", "x" * 200_000)
+        ).encode()
+    )
+    before = family_count(cli_env)
+    result = CliRunner().invoke(app, ["import", "roster", str(bad)])
+    assert result.exit_code == 1, result.output
+    assert "2 problem(s); nothing was imported" in result.output
+    assert "baris 2, name: Sel ini berisi karakter NUL (kode 0)." in result.output
+    assert "baris 3: Ada sel yang lebih besar dari 128 KiB" in result.output
+    assert family_count(cli_env) == before
+
+
+def test_the_command_has_no_size_limit(cli_env: str, tmp_path: Path) -> None:
+    big = tmp_path / "schedule.csv"
+    with big.open("w", encoding="utf-8") as file:
+        file.write("year,stage_no,region_code,channel_code,starts_on,ends_on,basis,status\n")
+        file.write("2027,3,,,2027-07-01,2027-07-31,official,planned\n")
+        file.write(",,,,,,,\n" * 800_000)  # 7 MB of the empty rows spreadsheets leave
+    assert big.stat().st_size > 5 * 1024 * 1024
+    result = CliRunner().invoke(app, ["import", "payment_schedule", str(big)])
+    assert result.exit_code == 0, result.output
+    assert "1 rows imported" in result.output
