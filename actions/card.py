@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from actions.base import Reply, Request
 from actions.content import faq_text, pick_topic, topic_buttons
-from actions.household import (
-    Household,
-    current_stage,
-    family_disbursement,
-    household_of,
-    pendamping_line,
-    stage_label,
-)
+from actions.household import Household, household_of, pendamping_line, stage_label
 from actions.registry import answers
 from core.i18n import Translator
 from nlu.schema import Intent
+from programme.content import complaint_channels
 from programme.models import ChannelKind, ComplaintChannel, DisbursementStatus
+from programme.payments import current_stage, family_disbursement
 
 CARD = Intent.REPORT_CARD_PROBLEM
 COMPLAINT = Intent.FILE_COMPLAINT
@@ -197,15 +187,6 @@ def complaint_reply(request: Request, topic: str) -> Reply:
     text = "\n\n".join([faq_text(request, COMPLAINT, topic), "\n".join([heading, *lines])])
     buttons = topic_buttons(request.tr, ["request_human"])
     return Reply(text, buttons, intent=COMPLAINT, topic_key=topic)
-
-
-def complaint_channels(session: Session, *, codes: Sequence[str]) -> Sequence[ComplaintChannel]:
-    """The current complaint channels with these codes, in the table's order."""
-    return session.scalars(
-        select(ComplaintChannel)
-        .where(ComplaintChannel.code.in_(codes), ComplaintChannel.is_current)
-        .order_by(ComplaintChannel.sort_order)
-    ).all()
 
 
 def channel_line(tr: Translator, channel: ComplaintChannel, household: Household | None) -> str:

@@ -5,14 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from sqlalchemy import select
-
 from actions.base import Button, Request
 from core.i18n import Translator
 from nlu.normalize import normalise_token
 from nlu.schema import Intent
 from programme.buttons import ButtonKind
-from programme.models import FaqAnswer, UserRole
+from programme.content import faq
+from programme.models import UserRole
 
 
 class _KeepMissing(dict[str, object]):
@@ -20,20 +19,9 @@ class _KeepMissing(dict[str, object]):
         return "{" + key + "}"
 
 
-def faq(request: Request, intent: str, topic: str = "general") -> FaqAnswer | None:
-    """The FAQ row for (intent, topic), else the intent's general answer, else None."""
-    rows = request.session.scalars(
-        select(FaqAnswer).where(
-            FaqAnswer.intent == intent, FaqAnswer.topic_key.in_((topic, "general"))
-        )
-    ).all()
-    by_topic = {row.topic_key: row for row in rows}
-    return by_topic.get(topic) or by_topic.get("general")
-
-
 def faq_text(request: Request, intent: str, topic: str = "general", **values: object) -> str:
     """The FAQ answer in the asker's language, placeholders filled; "" when there is none."""
-    row = faq(request, intent, topic)
+    row = faq(request.session, intent=intent, topic=topic)
     if row is None:
         return ""
     text = row.text_en if request.tr.language == "en" and row.text_en else row.text_id

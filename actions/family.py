@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from actions.base import Reply, Request
 from actions.content import faq_text, link_hint_for, paragraphs, pick_topic, topic_buttons
-from actions.household import household_of, pendamping_contact
+from actions.household import Household, household_of, pendamping_contact
 from actions.registry import answers
 from core.i18n import Translator
 from nlu.schema import Intent
@@ -91,12 +91,22 @@ def answer_update_family_data(request: Request) -> Reply:
         "Sampaikan laporannya ke pendamping Bapak/Ibu, {pendamping}.",
         pendamping=pendamping_contact(request.tr, household.pendamping),
     )
+    if topic == "pengurus_change":
+        report_to = paragraphs(_pengurus_line(request.tr, household), report_to)
     return Reply(
         paragraphs(faq_text(request, Intent.UPDATE_FAMILY_DATA, topic), report_to),
         topic_buttons(request.tr, (Intent.REQUEST_HUMAN,)),
         intent=Intent.UPDATE_FAMILY_DATA,
         topic_key=topic,
     )
+
+
+def _pengurus_line(tr: Translator, household: Household) -> str:
+    """Who the family's pengurus is in our data (the one who collects the money), or ""."""
+    pengurus = next((member for member in household.members if member.is_pengurus), None)
+    if pengurus is None:
+        return ""
+    return tr._("Di data kami, pengurus keluarga Bapak/Ibu saat ini: {name}.", name=pengurus.name)
 
 
 def _change_topic(request: Request) -> str:

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 from babel.lists import format_list
-from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload, selectinload
 
 from actions.base import Reply, Request
 from actions.content import faq_text, link_hint_for, paragraphs, pick_topic, topic_buttons
@@ -15,15 +12,16 @@ from actions.household import Household, household_of, pendamping_contact
 from actions.registry import answers
 from core.i18n import Translator
 from nlu.schema import Intent
+from programme.benefits import component
+from programme.meetings import next_meeting
 from programme.models import (
-    Component,
     ComponentGroup,
-    MeetingStatus,
     MemberComponent,
     P2K2Meeting,
     P2K2Module,
     P2K2Session,
 )
+from programme.p2k2 import all_modules, find_module
 
 # First match wins: "kalau gak ikut pertemuan dicoret?" asks about the sanction, not about P2K2,
 # and "sekolah PKH" is P2K2, not school.
@@ -92,38 +90,6 @@ _ABOUT_KEYWORDS = {
 _MODULE_WORDS = {"stunting": ("stunting", "tengkes")}
 
 
-# --- queries -------------------------------------------------------------------------------------
-
-
-def all_modules(session: Session) -> Sequence[P2K2Module]:
-    """Every P2K2 module in order, with its sessions."""
-    return session.scalars(
-        select(P2K2Module).options(selectinload(P2K2Module.sessions)).order_by(P2K2Module.number)
-    ).all()
-
-
-def find_module(session: Session, *, code: str) -> P2K2Module | None:
-    """One P2K2 module by its code, with its sessions."""
-    return session.scalars(
-        select(P2K2Module).where(P2K2Module.code == code).options(selectinload(P2K2Module.sessions))
-    ).first()
-
-
-def next_meeting(session: Session, *, kelompok_id: int, after: datetime) -> P2K2Meeting | None:
-    """The kelompok's first scheduled (not cancelled or held) meeting from `after` on."""
-    return session.scalars(
-        select(P2K2Meeting)
-        .where(
-            P2K2Meeting.kelompok_id == kelompok_id,
-            P2K2Meeting.status == MeetingStatus.SCHEDULED,
-            P2K2Meeting.starts_at >= after,
-        )
-        .options(joinedload(P2K2Meeting.session).joinedload(P2K2Session.module))
-        .order_by(P2K2Meeting.starts_at)
-        .limit(1)
-    ).first()
-
-
 # --- ask_obligations -----------------------------------------------------------------------------
 
 
@@ -150,10 +116,10 @@ def _obligation_topic(request: Request) -> str:
     if by_words is not None:
         return by_words
     code = request.parse.first("component")
-    component = request.session.get(Component, code) if code else None
-    if component is None or component.group is None:
+    row = component(request.session, code=code) if code else None
+    if row is None or row.group is None:
         return "general"
-    return _GROUP_TOPICS.get(component.group, "general")
+    return _GROUP_TOPICS.get(row.group, "general")
 
 
 def _family_obligations(request: Request, household: Household) -> str:
@@ -297,7 +263,7 @@ def answer_p2k2_schedule(request: Request) -> Reply:
         )
         return Reply(text, intent=Intent.ASK_P2K2_SCHEDULE, topic_key="not_linked")
     kelompok = household.kelompok
-    meeting = next_meeting(request.session, kelompok_id=kelompok.id, after=request.now)
+    meeting = next_meeting(request.session, kelompok_id=kelompok.id, now=request.now)
     if meeting is None:
         text = request.tr._(
             "Belum ada jadwal pertemuan P2K2 berikutnya untuk kelompok {kelompok} di data kami. "

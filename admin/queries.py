@@ -5,21 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from admin.auth import Scope
-from programme.models import (
-    Broadcast,
-    Family,
-    Kelompok,
-    MeetingStatus,
-    OutboxMessage,
-    OutboxState,
-    P2K2Meeting,
-    TelegramUser,
-    UnansweredQuery,
-)
+from programme import meetings, outbox
+from programme.models import Family, Kelompok, TelegramUser, UnansweredQuery
 
 
 @dataclass(frozen=True)
@@ -61,39 +52,11 @@ def newest_waiting_queries(
 
 
 def home_numbers(session: Session, *, scope: Scope, now: datetime) -> HomeNumbers:
+    pendamping_id = None if scope.everything else scope.pendamping_id
     return HomeNumbers(
         waiting_queries=waiting_query_count(session, scope=scope),
-        outbox_waiting=_outbox_waiting(session, scope),
-        upcoming_meetings=_upcoming_meetings(session, scope, now),
+        outbox_waiting=outbox.pending_count(session, pendamping_id=pendamping_id),
+        upcoming_meetings=meetings.upcoming_meeting_count(
+            session, pendamping_id=pendamping_id, now=now
+        ),
     )
-
-
-def _outbox_waiting(session: Session, scope: Scope) -> int:
-    query = select(func.count(OutboxMessage.id)).where(
-        OutboxMessage.state.in_((OutboxState.QUEUED, OutboxState.SENDING))
-    )
-    if not scope.everything:
-        # A pendamping's messages: their broadcasts and their kelompok's meeting reminders.
-        query = (
-            query.outerjoin(Broadcast, OutboxMessage.broadcast_id == Broadcast.id)
-            .outerjoin(P2K2Meeting, OutboxMessage.meeting_id == P2K2Meeting.id)
-            .outerjoin(Kelompok, P2K2Meeting.kelompok_id == Kelompok.id)
-            .where(
-                or_(
-                    Broadcast.pendamping_id == scope.pendamping_id,
-                    Kelompok.pendamping_id == scope.pendamping_id,
-                )
-            )
-        )
-    return session.scalar(query) or 0
-
-
-def _upcoming_meetings(session: Session, scope: Scope, now: datetime) -> int:
-    query = select(func.count(P2K2Meeting.id)).where(
-        P2K2Meeting.status == MeetingStatus.SCHEDULED, P2K2Meeting.starts_at >= now
-    )
-    if not scope.everything:
-        query = query.join(Kelompok, P2K2Meeting.kelompok_id == Kelompok.id).where(
-            Kelompok.pendamping_id == scope.pendamping_id
-        )
-    return session.scalar(query) or 0

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import typer
-from sqlalchemy import select
 
 from core.settings import get_settings
 
@@ -52,29 +51,25 @@ def create_invite(
 ) -> None:
     """Create a one-time invite code for a family, issued by its pendamping."""
     from programme.db import make_engine, make_session_factory
-    from programme.invites import hash_invite_code, new_invite_code
-    from programme.models import Family, InviteCode
+    from programme.invites import issue_family_invite
 
     settings = get_settings()
     if settings.secret_key is None:
         raise typer.BadParameter("PKH_SECRET_KEY must be set")
-    code = new_invite_code()
     engine = make_engine(settings.database_url)
-    with make_session_factory(engine).begin() as session:
-        found = session.scalars(select(Family).where(Family.pkh_id == family)).one_or_none()
-        if found is None:
-            raise typer.BadParameter(f"no family with PKH id {family}")
-        now = datetime.now(UTC)
-        session.add(
-            InviteCode(
-                code_hash=hash_invite_code(code, settings.secret_key.get_secret_value()),
-                family_id=found.id,
-                issued_by_pendamping_id=found.kelompok.pendamping_id,
-                created_at=now,
-                expires_at=now + timedelta(days=days),
+    try:
+        with make_session_factory(engine).begin() as session:
+            code = issue_family_invite(
+                session,
+                pkh_id=family,
+                secret_key=settings.secret_key.get_secret_value(),
+                valid_for=timedelta(days=days),
+                now=datetime.now(UTC),
             )
-        )
-    engine.dispose()
+            if code is None:
+                raise typer.BadParameter(f"no family with PKH id {family}")
+    finally:
+        engine.dispose()
     typer.echo(f"invite code: {code} (valid {days} days)")
     if bot_username:
         typer.echo(f"link: https://t.me/{bot_username}?start={code}")

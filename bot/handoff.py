@@ -6,10 +6,6 @@ pendamping's next text message is the answer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 
@@ -17,40 +13,9 @@ from actions import Asker
 from bot.context import BotContext, in_session, reply_text
 from core.i18n import translator
 from programme.buttons import ButtonKind
-from programme.models import Family, Pendamping, TelegramUser, UserRole
-
-
-@dataclass(frozen=True)
-class Handoff:
-    """Where a question goes and what the pendamping is told about the asker."""
-
-    pendamping_name: str
-    pendamping_phone: str | None
-    pendamping_chats: tuple[int, ...]
-    asker_name: str
-    family: str
-
-
-def find_handoff(session: Session, *, pendamping_id: int, asker: Asker) -> Handoff | None:
-    """The pendamping's reachable Telegram chats and a description of the asker."""
-    pendamping = session.get(Pendamping, pendamping_id)
-    if pendamping is None:
-        return None
-    chats = session.scalars(
-        select(TelegramUser.chat_id).where(
-            TelegramUser.role == UserRole.PENDAMPING,
-            TelegramUser.pendamping_id == pendamping_id,
-            TelegramUser.is_unreachable.is_(False),
-        )
-    ).all()
-    family = session.get(Family, asker.family_id) if asker.family_id else None
-    return Handoff(
-        pendamping.name,
-        pendamping.phone,
-        tuple(chats),
-        asker.first_name or "-",
-        family.pkh_id if family else "-",
-    )
+from programme.handoffs import find_handoff
+from programme.kelompok import pendamping_name
+from programme.models import UserRole
 
 
 async def forward_to_pendamping(
@@ -61,7 +26,10 @@ async def forward_to_pendamping(
     if chat is None:
         return
     handoff = await in_session(
-        context, lambda s: find_handoff(s, pendamping_id=pendamping_id, asker=asker)
+        context,
+        lambda s: find_handoff(
+            s, pendamping_id=pendamping_id, asker_name=asker.first_name, family_id=asker.family_id
+        ),
     )
     if handoff is None:
         return
@@ -71,7 +39,9 @@ async def forward_to_pendamping(
         tr = translator("id")
         button = InlineKeyboardButton(
             tr._("Balas"),
-            callback_data=context.services.signer.sign(ButtonKind.REPLY, str(chat.id)),
+            callback_data=context.services.signer.sign(
+                ButtonKind.REPLY, str(chat.id), for_user=pendamping_chat
+            ),
         )
         try:
             await context.bot.send_message(
@@ -121,7 +91,7 @@ async def deliver_reply(update: Update, context: BotContext, asker: Asker) -> bo
         return False
     name = await in_session(
         context,
-        lambda s: p.name if (p := s.get(Pendamping, asker.pendamping_id or 0)) else "pendamping",
+        lambda s: pendamping_name(s, pendamping_id=asker.pendamping_id or 0) or "pendamping",
     )
     tr = translator("id")
     try:

@@ -7,28 +7,21 @@ import sys
 from collections.abc import Callable
 from typing import TextIO
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from actions import Asker, Button, Reply
 from bot.assistant import Assistant
 from nlu.client import NLUClient
 from programme.buttons import ButtonKind
-from programme.demo import demo_handles
-from programme.models import TelegramUser
+from programme.demo import demo_user
 
 QUIT_WORDS = {"/keluar", "/quit", "/exit", "keluar"}
 
 
 def find_demo_asker(sessions: sessionmaker[Session], handle: str) -> Asker:
     """The Asker of a demo user by handle (kpm-wib, kpm-wita, kpm-wit, pendamping, …)."""
-    handles = demo_handles()
-    if handle not in handles:
-        raise KeyError(f"unknown demo user {handle!r}; choose one of: {', '.join(sorted(handles))}")
     with sessions() as session:
-        user = session.scalars(
-            select(TelegramUser).where(TelegramUser.telegram_user_id == handles[handle])
-        ).one_or_none()
+        user = demo_user(session, handle=handle)
         if user is None:
             raise LookupError("the demo roster is not loaded: run `pkh db seed --demo`")
         return Asker.from_user(user)

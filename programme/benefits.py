@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from programme.models import BenefitAmount, BenefitYear
+from programme.models import BenefitAmount, BenefitYear, Component
 
 
 @dataclass(frozen=True)
@@ -47,3 +47,36 @@ def paid_components(components: Iterable[str], rates: StageRates) -> list[str]:
 def stage_amount(components: Iterable[str], rates: StageRates) -> Decimal:
     """The family's amount for one stage, respecting the cap."""
     return sum((rates.per_stage[code] for code in paid_components(components, rates)), Decimal(0))
+
+
+def benefit_amounts(session: Session, *, year: int) -> dict[str, BenefitAmount]:
+    """The per-stage amount rows of one year by component code (bantuan tetap left out)."""
+    rows = session.scalars(
+        select(BenefitAmount).where(
+            BenefitAmount.year == year, BenefitAmount.per_stage.is_not(None)
+        )
+    )
+    return {row.component_code: row for row in rows}
+
+
+def rates_year(session: Session, *, up_to: int) -> BenefitYear | None:
+    """The latest benefit year with amounts, not after `up_to` (this year, normally)."""
+    return session.scalars(
+        select(BenefitYear).where(BenefitYear.year <= up_to).order_by(BenefitYear.year.desc())
+    ).first()
+
+
+def benefit_year(session: Session, *, year: int) -> BenefitYear | None:
+    """The benefit scheme of exactly `year`, if the database has one."""
+    return session.get(BenefitYear, year)
+
+
+def component(session: Session, *, code: str) -> Component | None:
+    """One component row by its code (`anak_sd`, `lansia`, …)."""
+    return session.get(Component, code)
+
+
+def components_by_code(session: Session) -> dict[str, Component]:
+    """Every component row by its code, in the components' own order."""
+    return {c.code: c for c in session.scalars(select(Component).order_by(Component.sort_order))}
+

@@ -98,7 +98,7 @@ def seed(
         engine.dispose()
 
 
-stage_app = typer.Typer(help="Payment stages: mark one open and tell the families.")
+stage_app = typer.Typer(help="Payment stages: open one (and tell the families) or close it.")
 
 
 @stage_app.command("open")
@@ -136,6 +136,40 @@ def open_stage_command(
         engine.dispose()
     typer.echo(f"stage {stage}/{year} open in {region} ({channel or 'all channels'}), {window}")
     typer.echo(f"{opened.notified} families queued to be told (already told ones are skipped)")
+
+
+@stage_app.command("close")
+def close_stage_command(
+    year: int = typer.Argument(..., help="Year, e.g. 2026."),
+    stage: int = typer.Argument(..., min=1, max=4, help="Stage number, e.g. 4."),
+    region: str = typer.Option(..., help="Region code (province, kabupaten, kecamatan or desa)."),
+    channel: str = typer.Option(None, help="Channel code (BRI, BNI, POS, …); default: all."),
+) -> None:
+    """Mark a stage as finished in a region (and channel), whatever its dates say.
+
+    The bot then answers that paying there is over; `pkh stage open` opens it again.
+    """
+    from programme.models import utcnow
+    from programme.stages import close_stage
+
+    engine = make_engine(get_settings().database_url)
+    try:
+        with make_session_factory(engine).begin() as session:
+            closed = close_stage(
+                session,
+                year=year,
+                stage_no=stage,
+                region_code=region,
+                channel_code=channel,
+                now=utcnow(),
+                actor="cli",
+            )
+            window = f"{closed.window.starts_on} – {closed.window.ends_on}"
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from error
+    finally:
+        engine.dispose()
+    typer.echo(f"stage {stage}/{year} closed in {region} ({channel or 'all channels'}), {window}")
 
 
 class _ProgressLines:

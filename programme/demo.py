@@ -212,6 +212,19 @@ def demo_handles(data_dir: Path = DATA_DIR) -> dict[str, int]:
     return {user.handle: user.telegram_user_id for user in load_demo(data_dir).users}
 
 
+def demo_user(session: Session, *, handle: str) -> TelegramUser | None:
+    """The demo Telegram account of a handle; None when the demo roster is not loaded.
+
+    Raises KeyError, naming the handles there are, for a handle demo.yml does not have.
+    """
+    handles = demo_handles()
+    if handle not in handles:
+        raise KeyError(f"unknown demo user {handle!r}; choose one of: {', '.join(sorted(handles))}")
+    return session.scalars(
+        select(TelegramUser).where(TelegramUser.telegram_user_id == handles[handle])
+    ).one_or_none()
+
+
 # --- the roster as plain data ------------------------------------------------------------------
 
 

@@ -11,7 +11,12 @@ import base64
 import hashlib
 import hmac
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from programme.models import Family, InviteCode
 
 
 def new_invite_code() -> str:
@@ -37,3 +42,26 @@ def derived_invite_code(key: str | bytes, *, family_id: int, issued_at: datetime
     return base64.urlsafe_b64encode(
         hmac.new(key_bytes, message, hashlib.sha256).digest()[:12]
     ).decode()
+
+
+def issue_family_invite(
+    session: Session, *, pkh_id: str, secret_key: str, valid_for: timedelta, now: datetime
+) -> str | None:
+    """A new one-time code for the family with this PKH id, issued by its pendamping.
+
+    Only the code's hash is stored; None when there is no such family.
+    """
+    family = session.scalars(select(Family).where(Family.pkh_id == pkh_id)).one_or_none()
+    if family is None:
+        return None
+    code = new_invite_code()
+    session.add(
+        InviteCode(
+            code_hash=hash_invite_code(code, secret_key),
+            family_id=family.id,
+            issued_by_pendamping_id=family.kelompok.pendamping_id,
+            created_at=now,
+            expires_at=now + valid_for,
+        )
+    )
+    return code

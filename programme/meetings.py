@@ -13,7 +13,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import Select, and_, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -328,21 +328,49 @@ def _audit(
     return entry
 
 
+# --- what comes next ----------------------------------------------------------------------------
+
+
+def upcoming(
+    *, now: datetime, kelompok_id: int | None = None, pendamping_id: int | None = None
+) -> Select[P2K2Meeting]:
+    """The scheduled meetings still to come at `now` (of one kelompok or pendamping), soonest first.
+
+    The one definition of "next" for the family's question, the pendamping's list and the
+    dashboard's count. A meeting starting this very minute is still to come: the family on its
+    way needs its time and place, and a clock a second late must not send them to next month's.
+    """
+    query = select(P2K2Meeting).where(
+        P2K2Meeting.status == MeetingStatus.SCHEDULED, P2K2Meeting.starts_at >= now
+    )
+    if kelompok_id is not None:
+        query = query.where(P2K2Meeting.kelompok_id == kelompok_id)
+    if pendamping_id is not None:
+        query = query.join(Kelompok, P2K2Meeting.kelompok_id == Kelompok.id).where(
+            Kelompok.pendamping_id == pendamping_id
+        )
+    return query.order_by(P2K2Meeting.starts_at, P2K2Meeting.id)
+
+
+def next_meeting(session: Session, *, kelompok_id: int, now: datetime) -> P2K2Meeting | None:
+    """The kelompok's next scheduled meeting, with its lesson, kelompok and desa loaded."""
+    query = upcoming(now=now, kelompok_id=kelompok_id).options(*_MEETING_OPTIONS).limit(1)
+    return session.scalars(query).first()
+
+
+def upcoming_meeting_count(session: Session, *, pendamping_id: int | None, now: datetime) -> int:
+    """How many meetings are still to come: everyone's (None) or one pendamping's kelompok."""
+    inner = upcoming(now=now, pendamping_id=pendamping_id).with_only_columns(P2K2Meeting.id)
+    return session.scalar(select(func.count()).select_from(inner.order_by(None).subquery())) or 0
+
+
 # --- what the pendamping sees --------------------------------------------------------------------
 
 
 def upcoming_meetings(session: Session, *, pendamping_id: int, now: datetime) -> list[MeetingView]:
-    """The pendamping's scheduled meetings that have not started, soonest first."""
+    """The pendamping's scheduled meetings still to come (see `upcoming`), soonest first."""
     meetings = session.scalars(
-        select(P2K2Meeting)
-        .join(Kelompok, P2K2Meeting.kelompok_id == Kelompok.id)
-        .where(
-            Kelompok.pendamping_id == pendamping_id,
-            P2K2Meeting.status == MeetingStatus.SCHEDULED,
-            P2K2Meeting.starts_at > now,
-        )
-        .options(*_MEETING_OPTIONS)
-        .order_by(P2K2Meeting.starts_at, P2K2Meeting.id)
+        upcoming(now=now, pendamping_id=pendamping_id).options(*_MEETING_OPTIONS)
     )
     return [_view(meeting) for meeting in meetings]
 

@@ -545,11 +545,16 @@ class PaymentWindow(Base):
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
     basis: Mapped[WindowBasis] = mapped_column(_enum(WindowBasis, "window_basis"))
+    # As the source reported it on source_date. Answers do not read it: they compute the state
+    # from the dates and today (programme.payments.window_state).
     status: Mapped[ScheduleStatus] = mapped_column(_enum(ScheduleStatus, "window_status"))
     note: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str] = mapped_column(Text)
     source_date: Mapped[date | None] = mapped_column(Date)
     needs_verification: Mapped[bool] = mapped_column(default=False)
+    # Set by programme.stages.close_stage: the window is over whatever its dates say; opening
+    # the stage again clears it.
+    closed_at: Mapped[datetime | None]
 
     stage: Mapped[PaymentStage] = relationship(back_populates="windows")
     region: Mapped[Region | None] = relationship()

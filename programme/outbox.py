@@ -33,7 +33,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core.quiet import QuietHours
-from programme.models import OutboxKind, OutboxMessage, OutboxState, TimeZone
+from programme.models import (
+    Broadcast,
+    Kelompok,
+    OutboxKind,
+    OutboxMessage,
+    OutboxState,
+    P2K2Meeting,
+    TimeZone,
+)
 
 # Reminders and roll-ups are about a meeting that will not wait; news can.
 PRIORITY = {
@@ -371,11 +379,26 @@ def state_counts(
     return Counter({state: count for state, count in session.execute(query)})
 
 
-def pending_count(session: Session) -> int:
-    """Messages waiting to be sent (queued or in flight)."""
-    query = select(func.count()).where(
+def pending_count(session: Session, *, pendamping_id: int | None = None) -> int:
+    """Messages waiting to be sent (queued or in flight): all, or one pendamping's.
+
+    A pendamping's messages are their broadcasts and their kelompok's meeting reminders.
+    """
+    query = select(func.count(OutboxMessage.id)).where(
         OutboxMessage.state.in_((OutboxState.QUEUED, OutboxState.SENDING))
     )
+    if pendamping_id is not None:
+        query = (
+            query.outerjoin(Broadcast, OutboxMessage.broadcast_id == Broadcast.id)
+            .outerjoin(P2K2Meeting, OutboxMessage.meeting_id == P2K2Meeting.id)
+            .outerjoin(Kelompok, P2K2Meeting.kelompok_id == Kelompok.id)
+            .where(
+                or_(
+                    Broadcast.pendamping_id == pendamping_id,
+                    Kelompok.pendamping_id == pendamping_id,
+                )
+            )
+        )
     return session.scalar(query) or 0
 
 

@@ -23,7 +23,7 @@ from programme.models import (
     TimeZone,
     WindowBasis,
 )
-from programme.stages import open_stage
+from programme.stages import OPENED_SOURCE, open_stage
 from tests.programme.roster import (
     KENANGA,
     KPM_WITA,
@@ -97,7 +97,9 @@ def test_opening_a_stage_makes_its_window_and_tells_the_families_there(
     komodo = seeded.scalars(select(Region).where(Region.code == KOMODO)).one()
     assert (window.stage_id, window.region_id, window.channel_code) == (stage.id, komodo.id, "bri")
     assert (window.starts_on, window.ends_on) == (date(2026, 11, 23), date(2026, 12, 7))
-    assert (window.basis, window.source, window.note) == (WindowBasis.OFFICIAL, "admin", None)
+    # The source is what the family reads after "Sumber:" (issue 13), dated the day of opening.
+    assert (window.basis, window.source, window.note) == (WindowBasis.OFFICIAL, OPENED_SOURCE, None)
+    assert window.source_date == date(2026, 11, 23)
     assert window.status is ScheduleStatus.IN_PROGRESS
     assert stage.status is ScheduleStatus.IN_PROGRESS
     kpm_wita = account(seeded, KPM_WITA)
@@ -202,7 +204,8 @@ def test_an_existing_window_is_opened_rather_than_copied(
     assert window.id == planned.id
     assert window.status is ScheduleStatus.IN_PROGRESS
     assert window.ends_on == date(2026, 12, 20)
-    assert window.starts_on == date(2026, 12, 1)
+    # Opened on 23 November: paying starts now, not on the planned 1 December (issue 13).
+    assert window.starts_on == date(2026, 11, 23)
 
 
 @pytest.mark.parametrize(
