@@ -55,6 +55,8 @@ def build_admin_app(
         Route("/inbox/label", inbox_pages.label, methods=["POST"]),
         Route("/inbox/reply", inbox_pages.reply, methods=["POST"]),
         Route("/inbox/resolve", inbox_pages.resolve, methods=["POST"]),
+        Route("/inbox/proposals", inbox_pages.proposals, methods=["GET"]),
+        Route("/inbox/proposals/decide", inbox_pages.decide_proposal, methods=["POST"]),
         Route("/users", list_users, methods=["GET"]),
         Route("/users", create_user, methods=["POST"]),
         Route("/users/{user_id:int}/update", update_user, methods=["POST"]),

@@ -1,12 +1,14 @@
 """The inbox of unanswered questions: similar ones grouped, then labelled, answered or resolved.
 
 The pages read the filter and the group's query ids from the URL and hand them to
-`programme.inbox`, which checks the viewer's scope and writes the audit rows.
+`programme.inbox`, which checks the viewer's scope and writes the audit rows. An admin's label
+teaches the bot at once; a pendamping's is a proposal the admins accept or reject under
+/inbox/proposals ("Usulan label").
 """
 
 from __future__ import annotations
 
-import re
+import math
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -14,31 +16,40 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import urlencode
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from admin.auth import Scope, Viewer
+from admin.auth import Scope, Viewer, require_admin
 from admin.web import Page, error_page, login_required, render
 from core.i18n import Translator
 from nlu.schema import ENTITY_VALUES, INTENTS
+from nlu.topics import entity_choices, entity_name, entity_value_name, topic_name
 from programme import outbox
 from programme.inbox import (
+    GROUP_IDS,
     MAX_REPLY,
+    PAGE_SIZE,
     EntityMark,
     QueryFilter,
+    accept_proposal,
+    count_groups,
     group_queries,
     label_group,
+    overflow_today,
+    pending_proposal_count,
+    pending_proposals,
+    propose_label,
+    questions_of_group,
+    reject_proposal,
     reply_messages,
     resolve_group,
+    word_spans,
 )
-from programme.models import Family, TelegramUser, UnansweredQuery, UnansweredReason
+from programme.models import UnansweredReason
 
-# A group's ids travel in its URL and its forms; a bigger group is opened (and acted on) in parts.
-MAX_GROUP_IDS = 200
-# "[kata]{entity=value}" in the label form's text box marks an entity.
-_ENTITY_MARK = re.compile(r"\[([^\[\]]+)\]\{(\w+)=(\w+)\}")
+MAX_MARKS = 20
+FILTER_FIELDS = ("reason", "intent", "region", "date_from", "date_to", "resolved")
 
 
 # --- what the pages show -----------------------------------------------------------------------
@@ -56,10 +67,11 @@ def reason_labels(tr: Translator) -> dict[UnansweredReason, str]:
 
 @dataclass(frozen=True)
 class FilterForm:
-    """The filter form as typed (shown back in the form) and the filter it stands for."""
+    """The filter form as typed (shown back in the form), the filter it stands for, the page."""
 
     values: dict[str, str]
     filter: QueryFilter
+    page: int
     error: str | None
 
 
@@ -91,7 +103,15 @@ def read_filter(params: Mapping[str, str], scope: Scope, tr: Translator) -> Filt
         include_resolved=bool(values["resolved"]),
         pendamping_id=scope.pendamping_id,
     )
-    return FilterForm(values, query_filter, " ".join(dict.fromkeys(errors)) or None)
+    page = params.get("page", "1")
+    number = int(page) if page.isdigit() and len(page) < 7 else 1
+    return FilterForm(values, query_filter, max(number, 1), " ".join(dict.fromkeys(errors)) or None)
+
+
+def page_link(values: Mapping[str, str], page: int) -> str:
+    """The inbox with the same filter on another page."""
+    kept = {name: values[name] for name in FILTER_FIELDS if values.get(name)}
+    return "/inbox?" + urlencode({**kept, "page": page})
 
 
 def done_message(params: Mapping[str, str], tr: Translator) -> str | None:
@@ -107,6 +127,17 @@ def done_message(params: Mapping[str, str], tr: Translator) -> str | None:
             n=n,
             examples=examples,
         ),
+        "proposed": lambda: tr._(
+            "Usulan label untuk {n} pertanyaan dikirim ke admin. Bot baru belajar setelah "
+            "admin menerimanya.",
+            n=n,
+        ),
+        "accepted": lambda: tr._(
+            "Usulan diterima: {n} pertanyaan; {examples} contoh baru untuk bot.",
+            n=n,
+            examples=examples,
+        ),
+        "rejected": lambda: tr._("Usulan ditolak; {n} pertanyaan kembali ke kotak masuk.", n=n),
         "replied": lambda: tr._("Balasan masuk antrean untuk {n} penanya.", n=n),
         "resolved": lambda: tr._("{n} pertanyaan ditandai selesai.", n=n),
     }
@@ -115,43 +146,34 @@ def done_message(params: Mapping[str, str], tr: Translator) -> str | None:
 
 
 def group_link(query_ids: list[int]) -> str:
-    return "/inbox/group?" + urlencode({"ids": ",".join(map(str, query_ids[:MAX_GROUP_IDS]))})
+    return "/inbox/group?" + urlencode({"ids": ",".join(map(str, query_ids[:GROUP_IDS]))})
 
 
 def parse_ids(value: object) -> list[int]:
-    """ "1,2,3" → [1, 2, 3]; ValueError if empty, not numbers, or more than MAX_GROUP_IDS."""
+    """ "1,2,3" → [1, 2, 3]; ValueError if empty, not numbers, or more than GROUP_IDS."""
     if not isinstance(value, str):
         raise ValueError("no query ids")
     ids = sorted({int(part) for part in value.split(",") if part.strip()})
-    if not ids or len(ids) > MAX_GROUP_IDS:
-        raise ValueError(f"1 to {MAX_GROUP_IDS} query ids, not {len(ids)}")
+    if not ids or len(ids) > GROUP_IDS:
+        raise ValueError(f"1 to {GROUP_IDS} query ids, not {len(ids)}")
     return ids
 
 
-def queries_of_group(
-    session: Session, *, query_ids: list[int], scope: Scope
-) -> list[UnansweredQuery]:
-    """The group's questions with their askers; PermissionError if one is outside the scope."""
-    user = selectinload(UnansweredQuery.user)
-    family = user.selectinload(TelegramUser.family)
-    queries = list(
-        session.scalars(
-            select(UnansweredQuery)
-            .where(UnansweredQuery.id.in_(query_ids))
-            .options(family.selectinload(Family.kelompok), family.selectinload(Family.desa))
-            .order_by(UnansweredQuery.created_at, UnansweredQuery.id)
-        )
-    )
-    if len(queries) != len(query_ids):
-        raise ValueError("some of these questions do not exist")
-    if not scope.everything and not all(
-        query.user is not None
-        and query.user.family is not None
-        and query.user.family.kelompok.pendamping_id == scope.pendamping_id
-        for query in queries
-    ):
-        raise PermissionError("some of these questions are not from the pendamping's KPM")
-    return queries
+def parse_marks(form: FormData) -> list[EntityMark]:
+    """The words the admin marked on the label form: "start:end:entity=value" fields."""
+    values = form.getlist("mark")
+    if len(values) > MAX_MARKS:
+        raise ValueError(f"at most {MAX_MARKS} entity marks")
+    marks = []
+    for value in values:
+        parts = str(value).split(":", 2)
+        if len(parts) != 3 or not all(part.isdigit() and len(part) < 7 for part in parts[:2]):
+            raise ValueError(f"bad entity mark {str(value)[:40]!r}")
+        entity, _, canonical = parts[2].partition("=")
+        if entity not in ENTITY_VALUES or canonical not in ENTITY_VALUES[entity]:
+            raise ValueError(f"unknown entity {entity[:20]}={canonical[:20]}")
+        marks.append(EntityMark(int(parts[0]), int(parts[1]), entity, canonical))
+    return marks
 
 
 def actor(viewer: Viewer) -> str:
@@ -166,24 +188,22 @@ def acting_pendamping(viewer: Viewer) -> int | None:
     return scope.pendamping_id
 
 
-def parse_marks(text: str) -> tuple[str, list[EntityMark]]:
-    """ "kapan [PKH]{programme=pkh} cair" → ("kapan PKH cair", [EntityMark(6, 9, ...)])."""
-    plain: list[str] = []
-    marks: list[EntityMark] = []
-    position = length = 0
-    for match in _ENTITY_MARK.finditer(text):
-        before = text[position : match.start()]
-        plain.append(before)
-        length += len(before)
-        surface, entity, value = match.groups()
-        if entity not in ENTITY_VALUES or value not in ENTITY_VALUES[entity]:
-            raise ValueError(f"unknown entity {entity}={value}")
-        marks.append(EntityMark(length, length + len(surface), entity, value))
-        plain.append(surface)
-        length += len(surface)
-        position = match.end()
-    plain.append(text[position:])
-    return "".join(plain), marks
+def sample_words(text: str) -> list[tuple[str, int | None, int | None]]:
+    """The sample cut into words to click and the text between them: (text, start, end)."""
+    pieces: list[tuple[str, int | None, int | None]] = []
+    position = 0
+    for start, end in word_spans(text):
+        if start > position:
+            pieces.append((text[position:start], None, None))
+        pieces.append((text[start:end], start, end))
+        position = end
+    if position < len(text):
+        pieces.append((text[position:], None, None))
+    return pieces
+
+
+def topic_names(tr: Translator) -> Callable[[str], str]:
+    return lambda intent: topic_name(intent, tr)
 
 
 # --- the pages ---------------------------------------------------------------------------------
@@ -191,23 +211,41 @@ def parse_marks(text: str) -> tuple[str, list[EntityMark]]:
 
 @login_required
 def inbox(request: Request, page: Page) -> Response:
-    """GET /inbox: the filter form and the groups of questions it matches."""
+    """GET /inbox: the filter form and one page of the groups of questions it matches."""
     viewer = page.viewer
-    form = read_filter(request.query_params, viewer.scope, viewer.tr)
+    tr = viewer.tr
+    form = read_filter(request.query_params, viewer.scope, tr)
     orphan = not viewer.scope.everything and viewer.scope.pendamping_id is None
-    groups = [] if orphan else group_queries(page.session, filter=form.filter)
+    total = 0 if orphan else count_groups(page.session, filter=form.filter)
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    number = min(form.page, pages)
+    groups = [] if orphan else group_queries(
+        page.session, filter=form.filter, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE
+    )  # fmt: skip
+    overflow, proposals = (0, 0), 0
+    if viewer.is_admin:
+        overflow = overflow_today(page.session, now=page.now)
+        proposals = pending_proposal_count(page.session)
     return render(
         request,
         "inbox.html",
         page=page,
         groups=groups,
+        total_groups=total,
+        page_number=number,
+        pages=pages,
+        page_link=lambda n: page_link(form.values, n),
         form=form.values,
         error=form.error,
-        notice=done_message(request.query_params, viewer.tr),
-        reasons=reason_labels(viewer.tr),
+        notice=done_message(request.query_params, tr),
+        reasons=reason_labels(tr),
         intents=INTENTS,
+        topic=topic_names(tr),
         group_link=group_link,
-        max_group_ids=MAX_GROUP_IDS,
+        group_ids=GROUP_IDS,
+        overflow_questions=overflow[0],
+        overflow_askers=overflow[1],
+        proposals=proposals,
     )
 
 
@@ -223,12 +261,15 @@ def _group_page(
     tr = page.viewer.tr
     try:
         query_ids = parse_ids(ids)
-        queries = queries_of_group(page.session, query_ids=query_ids, scope=page.viewer.scope)
+        queries = questions_of_group(
+            page.session, query_ids=query_ids, pendamping_id=acting_pendamping(page.viewer)
+        )
     except PermissionError:
         return error_page(request, 403, tr._("Pertanyaan ini bukan dari KPM Anda."), page=page)
     except ValueError:
         return error_page(request, 404, tr._("Pertanyaan tidak ditemukan."), page=page)
     texts = Counter(query.text for query in queries)
+    sample = min(texts.items(), key=lambda item: (-item[1], item[0]))[0]
     askers = {query.user_id for query in queries if query.user_id is not None}
     return render(
         request,
@@ -237,12 +278,15 @@ def _group_page(
         status_code=status,
         queries=queries,
         texts=texts.most_common(),
-        sample=texts.most_common(1)[0][0],
+        sample=sample,
+        words=sample_words(sample),
         ids=",".join(map(str, query_ids)),
         recipients=len(askers),
         reasons=reason_labels(tr),
         intents=INTENTS,
-        entities=ENTITY_VALUES,
+        topic=topic_names(tr),
+        entity_choices=entity_choices(tr),
+        max_marks=MAX_MARKS,
         max_reply=MAX_REPLY,
         error=error,
     )
@@ -266,23 +310,35 @@ def _act(request: Request, page: Page, action: Callable[[list[int], int | None],
 
 @login_required
 def label(request: Request, page: Page) -> Response:
-    """POST /inbox/label: label the group with an intent, teach the bot its texts, resolve it."""
+    """POST /inbox/label: an admin teaches the bot the group's texts; a pendamping proposes."""
     assert page.form is not None
     form = page.form
     data_file: Path = request.app.state.nlu_data_file
 
     def run(query_ids: list[int], pendamping_id: int | None) -> str:
-        marked = str(form.get("marked_text", "")).strip()
-        marked_text, marks = parse_marks(marked) if marked else (None, [])
+        marks = parse_marks(form)
+        marked_text = str(form.get("marked_text", "")) if marks else None
+        intent = str(form.get("intent", ""))
+        if pendamping_id is not None:
+            propose_label(
+                page.session,
+                query_ids=query_ids,
+                intent=intent,
+                entities=marks,
+                marked_text=marked_text,
+                actor=actor(page.viewer),
+                now=page.now,
+                pendamping_id=pendamping_id,
+            )
+            return urlencode({"done": "proposed", "n": len(query_ids)})
         result = label_group(
             page.session,
             query_ids=query_ids,
-            intent=str(form.get("intent", "")),
+            intent=intent,
             entities=marks,
-            marked_text=marked_text if marks else None,
+            marked_text=marked_text,
             actor=actor(page.viewer),
             now=page.now,
-            pendamping_id=pendamping_id,
             data_file=data_file,
         )
         return urlencode({"done": "labelled", "n": result.labelled, "examples": result.written})
@@ -326,3 +382,55 @@ def resolve(request: Request, page: Page) -> Response:
         return urlencode({"done": "resolved", "n": resolved})
 
     return _act(request, page, run)
+
+
+# --- proposals ("Usulan label"), admins only ---------------------------------------------------
+
+
+@login_required
+def proposals(request: Request, page: Page) -> Response:
+    """GET /inbox/proposals: the pendamping's labels waiting for an admin."""
+    require_admin(page.viewer)
+    tr = page.viewer.tr
+    return render(
+        request,
+        "inbox_proposals.html",
+        page=page,
+        proposals=pending_proposals(page.session),
+        topic=topic_names(tr),
+        entity=lambda entity, value: (
+            f"{entity_name(entity, tr)}: {entity_value_name(entity, value, tr)}"
+        ),
+        notice=done_message(request.query_params, tr),
+        error=None,
+    )
+
+
+@login_required
+def decide_proposal(request: Request, page: Page) -> Response:
+    """POST /inbox/proposals/decide: accept (teach the bot) or reject (back to the inbox)."""
+    require_admin(page.viewer)
+    assert page.form is not None
+    tr = page.viewer.tr
+    decision = page.form.get("decision")
+    proposal = str(page.form.get("proposal", ""))
+    if decision not in ("accept", "reject") or not proposal.isdigit():
+        return error_page(request, 400, tr._("Permintaan tidak dikenali."), page=page)
+    try:
+        if decision == "accept":
+            result = accept_proposal(
+                page.session,
+                proposal_id=int(proposal),
+                actor=actor(page.viewer),
+                now=page.now,
+                data_file=request.app.state.nlu_data_file,
+            )
+            done = {"done": "accepted", "n": result.labelled, "examples": result.written}
+        else:
+            reopened = reject_proposal(
+                page.session, proposal_id=int(proposal), actor=actor(page.viewer), now=page.now
+            )
+            done = {"done": "rejected", "n": reopened}
+    except ValueError:
+        return error_page(request, 404, tr._("Usulan ini sudah diputuskan."), page=page)
+    return RedirectResponse(f"/inbox/proposals?{urlencode(done)}", status_code=303)

@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     quiet_hours: str = Field(default="21-6", validation_alias="QUIET_HOURS")
     # Outbox messages in flight at once (the crash window); Telegram's limit is the real cap.
     outbox_concurrency: int = Field(default=8, ge=1, le=64, validation_alias="OUTBOX_CONCURRENCY")
+    # Questions one asker may add to the admins' inbox per day (WIB); the rest are only counted.
+    inbox_daily_cap: int = Field(default=20, ge=1, validation_alias="INBOX_DAILY_CAP")
 
     # The dashboard's reverse proxies: the only peers whose X-Forwarded-For / X-Forwarded-Proto
     # uvicorn believes. Comma-separated addresses or networks ("127.0.0.1", "10.0.0.0/8"); empty,

@@ -1,12 +1,16 @@
-"""The admins' inbox of unanswered questions: group similar ones, label, resolve and reply.
+"""The admins' inbox of unanswered questions: intake, groups, labels, proposals, replies.
 
-Plain functions of a session (the dashboard calls them; the caller owns the transaction).
-Labelling a group also teaches the bot: its texts become training examples in a Rasa NLU file.
+Plain functions of a session (the bot and the dashboard call them; the caller owns the
+transaction). Labelling a group also teaches the bot: its texts become training examples in a
+Rasa NLU file. A pendamping's label is a proposal until an admin accepts it.
 """
 
 # Scope: an admin (pendamping_id=None) sees and acts on every query; a pendamping only on queries
 # from users whose family is in one of their kelompok. Acting on a query outside one's scope
 # raises PermissionError; an unknown query id, an unknown intent or a bad entity mark ValueError.
+#
+# Cost: a question's group key is computed once, at intake (programme.grouping), and the inbox
+# groups by it in SQL; a page reads its 100 groups' figures and at most GROUP_IDS rows of each.
 
 from __future__ import annotations
 
@@ -18,32 +22,35 @@ import re
 import tempfile
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from fractions import Fraction
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVarTuple, Unpack, cast
 from zoneinfo import ZoneInfo
 
-import yaml
-from sqlalchemy import Select, case, or_, select
+from sqlalchemy import ColumnElement, Select, case, distinct, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from core.i18n import translator
-from core.settings import PROJECT_ROOT
-from nlu.normalize import normalise_token
+from core.settings import PROJECT_ROOT, get_settings
 from nlu.schema import ENTITY_VALUES, INTENTS
 from nlu.trainingdata import load_examples
+from programme import training_file
+from programme.grouping import RECENT, KeyWindow, group_key_of, similarity_key, storable
 from programme.models import (
     AuditLog,
     Family,
+    InboxOverflow,
     Kelompok,
+    LabelProposal,
     OutboxKind,
     OutboxState,
     Pendamping,
+    ProposalState,
     Region,
     RegionLevel,
     TelegramUser,
@@ -54,24 +61,110 @@ from programme.models import (
 from programme.nik import redact_nik
 from programme.outbox import NewMessage
 
+_Columns = TypeVarTuple("_Columns")
+
+__all__ = ["similarity_key"]  # re-exported: the tests and the data checks use it from here
+
 TRAINING_DIR = PROJECT_ROOT / "data" / "nlu"
 HELDOUT_DIR = PROJECT_ROOT / "tests" / "nlu" / "heldout"
 REVIEWED_FILE = TRAINING_DIR / "reviewed.yml"
-# Texts whose word sets overlap this much (Jaccard) are one group: exact, so no float rounding.
-SIMILARITY = Fraction(4, 5)
+PAGE_SIZE = 100  # groups per inbox page
+GROUP_IDS = 200  # a group's questions opened (and acted on) at once: its link carries their ids
+MAX_GUESSES = 5
 MAX_REPLY = 3500  # Telegram allows 4,096; the frame and the quoted question take the rest
 MAX_QUOTE = 200
-# Filter dates are days on the admins' office clock (WIB); created_at is stored in UTC.
+# Filter dates and the daily cap are days on the admins' office clock (WIB); times are UTC.
 OFFICE_ZONE = ZoneInfo(TimeZone.WIB.value)
 
 _MASKED_NIK = re.compile(r"\*{12}\d{4}")
-_WORD = re.compile(r"\w+")
-_DOUBLED_LETTER = re.compile(r"([^\W\d_])\1+")
-_FILE_HEADER = (
-    "# Examples labelled by admins in the dashboard's inbox of unanswered questions.\n"
-    "# Written by programme/inbox.py (label_group): blocks follow nlu/schema.py's INTENTS order,\n"
-    "# new examples are appended to their block; comments other than this header are not kept.\n"
-)
+
+
+# --- intake ------------------------------------------------------------------------------------
+
+
+def add_question(
+    session: Session,
+    *,
+    text: str,
+    reason: UnansweredReason,
+    top_guesses: Sequence[dict[str, Any]],
+    confidence: float | None,
+    user_id: int | None,
+    now: datetime,
+    daily_cap: int | None = None,
+) -> UnansweredQuery | None:
+    """Put a question in the inbox, NIKs masked and its group key computed; None if not kept.
+
+    A known asker who already has `daily_cap` (default: the INBOX_DAILY_CAP setting) questions
+    in the inbox today (WIB) gets this one counted in `inbox_overflow`, not stored: one person
+    cannot fill the inbox. Questions without an asker (the terminal chat) are not capped.
+    """
+    cap = get_settings().inbox_daily_cap if daily_cap is None else daily_cap
+    if user_id is not None and _asked_today(session, user_id, now) >= cap:
+        _count_overflow(session, user_id, _office_day(now))
+        return None
+    masked = redact_nik(storable(text))
+    guesses = sorted(top_guesses, key=lambda g: -float(g.get("confidence") or 0))[:MAX_GUESSES]
+    query = UnansweredQuery(
+        text=masked,
+        group_key=_group_key(session, masked),
+        reason=reason,
+        top_guesses=list(guesses),
+        confidence=confidence,
+        user_id=user_id,
+        created_at=now,
+    )
+    session.add(query)
+    return query
+
+
+def _asked_today(session: Session, user_id: int, now: datetime) -> int:
+    since = _office_midnight(_office_day(now))
+    counted = select(func.count(UnansweredQuery.id)).where(
+        UnansweredQuery.user_id == user_id, UnansweredQuery.created_at >= since
+    )
+    return session.scalar(counted) or 0
+
+
+def _count_overflow(session: Session, user_id: int, day: date) -> None:
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(InboxOverflow).values(user_id=user_id, day=day, questions=1)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[InboxOverflow.user_id, InboxOverflow.day],
+            set_={"questions": InboxOverflow.questions + 1},
+        )
+    )
+
+
+def _group_key(session: Session, text: str) -> str:
+    """The key intake gives `text`: a stored key as it is, or the nearest of the latest keys."""
+    key = group_key_of(text)
+    if session.scalar(select(UnansweredQuery.id).where(UnansweredQuery.group_key == key).limit(1)):
+        return key
+    latest = session.scalars(
+        select(UnansweredQuery.group_key).order_by(UnansweredQuery.id.desc()).limit(RECENT)
+    ).all()
+    return KeyWindow(recent=latest[::-1]).nearest(key)
+
+
+def overflow_today(session: Session, *, now: datetime) -> tuple[int, int]:
+    """(questions not stored, askers who sent them) today on the office clock."""
+    row = session.execute(
+        select(func.coalesce(func.sum(InboxOverflow.questions), 0), func.count()).where(
+            InboxOverflow.day == _office_day(now)
+        )
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+def _office_day(moment: datetime) -> date:
+    return moment.astimezone(OFFICE_ZONE).date()
+
+
+def _office_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=OFFICE_ZONE)
 
 
 # --- what the dashboard passes in and gets back --------------------------------------------------
@@ -95,19 +188,19 @@ class GuessSummary:
     """One intent the NLU guessed for the group's questions."""
 
     intent: str
-    queries: int  # how many of the group's questions list it among their guesses
+    queries: int  # how many of the group's questions (of the first GROUP_IDS) list it
     best: float
     mean: float  # over those questions
 
 
 @dataclass(frozen=True)
 class QueryGroup:
-    """Questions with (nearly) the same words, shown as one row."""
+    """Questions with the same group key, shown as one row."""
 
-    key: str  # the normalised text of the group's largest variant
-    sample: str  # the text asked most often, as typed (NIKs masked)
+    key: str
+    sample: str  # the text asked most often, as stored (NIKs masked); of equals the first asked
     count: int
-    query_ids: list[int]
+    query_ids: list[int]  # the first GROUP_IDS of them, oldest first
     reasons: Counter[UnansweredReason]
     top_guesses: list[GuessSummary]  # most confident first (total confidence over the group)
     first_asked: datetime
@@ -137,232 +230,210 @@ class LabelResult:
     labelled: int  # queries labelled
 
 
-# --- similar text ------------------------------------------------------------------------------
-
-
-def similarity_key(text: str) -> str:
-    """The form two questions share when they say the same: normalised words, NIKs as "nik".
-
-    Lower case, punctuation dropped, slang and typos mapped (nlu.normalize), repeated letters
-    squeezed ("kapann" = "kapan"). Texts with the same `nlu.trainingdata.normalised_text` always
-    get the same key, so de-duplicating by key also passes the data checks.
-    """
-    return " ".join(_key_words(text)) or "".join(text.split())
-
-
-def _key_words(text: str) -> list[str]:
-    masked = _MASKED_NIK.sub(" nik ", redact_nik(text))
-    return [_squeeze(normalise_token(_squeeze(word))) for word in _WORD.findall(masked.lower())]
-
-
-def _squeeze(word: str) -> str:
-    return _DOUBLED_LETTER.sub(r"\1", word)
-
-
-@dataclass
-class _Bucket:
-    """The questions of one key (and, after merging, of its near-identical keys)."""
-
-    key: str
-    tokens: frozenset[str]
-    texts: Counter[str] = field(default_factory=Counter)
-    ids: list[int] = field(default_factory=list)
-    reasons: Counter[UnansweredReason] = field(default_factory=Counter)
-    guesses: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
-    users: set[int] = field(default_factory=set)
-    regions: set[str] = field(default_factory=set)
-    first: datetime | None = None
-    last: datetime | None = None
-
-    def add(self, row: _InboxRow) -> None:
-        self.texts[row.text] += 1
-        self.ids.append(row.id)
-        self.reasons[row.reason] += 1
-        best: dict[str, float] = {}
-        for guess in row.guesses:
-            intent, confidence = str(guess.get("intent")), float(guess.get("confidence") or 0)
-            best[intent] = max(best.get(intent, 0.0), confidence)
-        for intent, confidence in best.items():
-            self.guesses[intent].append(confidence)
-        if row.user_id is not None:
-            self.users.add(row.user_id)
-        if row.kabupaten:
-            self.regions.add(row.kabupaten)
-        self.first = row.created_at if self.first is None else min(self.first, row.created_at)
-        self.last = row.created_at if self.last is None else max(self.last, row.created_at)
-
-    def absorb(self, other: _Bucket) -> None:
-        self.texts.update(other.texts)
-        self.ids += other.ids
-        self.reasons.update(other.reasons)
-        for intent, confidences in other.guesses.items():
-            self.guesses[intent] += confidences
-        self.users |= other.users
-        self.regions |= other.regions
-        assert other.first is not None and other.last is not None and self.first and self.last
-        self.first, self.last = min(self.first, other.first), max(self.last, other.last)
-
-    @property
-    def count(self) -> int:
-        return len(self.ids)
-
-    def group(self) -> QueryGroup:
-        assert self.first is not None and self.last is not None
-        summaries = [
-            GuessSummary(intent, len(cs), max(cs), sum(cs) / len(cs))
-            for intent, cs in self.guesses.items()
-        ]
-        summaries.sort(key=lambda g: (-g.mean * g.queries, -g.best, g.intent))
-        return QueryGroup(
-            key=self.key,
-            sample=min(self.texts.items(), key=lambda item: (-item[1], item[0]))[0],
-            count=self.count,
-            query_ids=sorted(self.ids),
-            reasons=self.reasons,
-            top_guesses=summaries[:5],
-            first_asked=self.first,
-            last_asked=self.last,
-            askers=len(self.users),
-            regions=sorted(self.regions),
-        )
-
-
 @dataclass(frozen=True)
-class _InboxRow:
-    id: int
-    text: str
-    reason: UnansweredReason
-    guesses: list[dict[str, Any]]
-    created_at: datetime
-    user_id: int | None
-    kabupaten: str | None
+class ProposalSummary:
+    """A pendamping's label waiting for an admin, as the "Usulan label" list shows it."""
 
-    @property
-    def top_intent(self) -> str | None:
-        if not self.guesses:
-            return None
-        return str(max(self.guesses, key=lambda g: float(g.get("confidence") or 0)).get("intent"))
+    id: int
+    intent: str
+    entities: list[tuple[str, str, str]]  # (marked words, entity, value)
+    proposed_by: str
+    pendamping: str | None  # the pendamping's name
+    created_at: datetime
+    texts: list[tuple[str, int]]  # the questions' texts, most asked first
+    questions: int
+
+
+# --- the groups ----------------------------------------------------------------------------------
 
 
 def group_queries(
-    session: Session, *, filter: QueryFilter = QueryFilter(), limit: int = 100
+    session: Session,
+    *,
+    filter: QueryFilter = QueryFilter(),
+    limit: int = PAGE_SIZE,
+    offset: int = 0,
 ) -> list[QueryGroup]:
-    """The inbox: similar questions grouped, the most asked first (then the latest asked).
+    """One page of the inbox: groups by size, then by the latest question, then the oldest."""
+    count = func.count(UnansweredQuery.id)
+    last = func.max(UnansweredQuery.created_at)
+    first_id = func.min(UnansweredQuery.id)
+    page = session.execute(
+        _filtered(
+            select(
+                UnansweredQuery.group_key,
+                count.label("questions"),
+                func.min(UnansweredQuery.created_at).label("first"),
+                last.label("last"),
+            ),
+            filter,
+        )
+        .group_by(UnansweredQuery.group_key)
+        .order_by(count.desc(), last.desc(), first_id)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    keys = [row.group_key for row in page]
+    if not keys:
+        return []
+    details = _GroupDetails.read(session, filter, keys)
+    return [
+        QueryGroup(
+            key=row.group_key,
+            sample=details.samples[row.group_key],
+            count=row.questions,
+            query_ids=details.ids[row.group_key],
+            reasons=details.reasons[row.group_key],
+            top_guesses=_summaries(details.guesses[row.group_key]),
+            first_asked=row.first,
+            last_asked=row.last,
+            askers=details.askers.get(row.group_key, 0),
+            regions=sorted(details.regions[row.group_key]),
+        )
+        for row in page
+    ]
 
-    Questions with the same `similarity_key` are one group; then, largest first, a group joins
-    an earlier one whose word set is near-identical (Jaccard ≥ 0.8 with that group's own key).
-    """
-    buckets: dict[str, _Bucket] = {}
-    for row in _inbox_rows(session, filter):
-        if filter.intent is not None and row.top_intent != filter.intent:
-            continue
-        words = _key_words(row.text)
-        key = " ".join(words) or "".join(row.text.split())
-        if key not in buckets:
-            buckets[key] = _Bucket(key, frozenset(words))
-        buckets[key].add(row)
-    merged = _merge_near_identical(
-        sorted(buckets.values(), key=lambda b: (-b.count, -_timestamp(b.last), b.key))
+
+def count_groups(session: Session, *, filter: QueryFilter = QueryFilter()) -> int:
+    """How many groups the filter matches (the inbox's pages)."""
+    keys = _filtered(select(UnansweredQuery.group_key), filter).group_by(UnansweredQuery.group_key)
+    return session.scalar(select(func.count()).select_from(keys.subquery())) or 0
+
+
+@dataclass
+class _GroupDetails:
+    """What a page shows of its groups, read for those groups' keys only."""
+
+    samples: dict[str, str]
+    ids: dict[str, list[int]]
+    reasons: dict[str, Counter[UnansweredReason]]
+    guesses: dict[str, dict[str, list[float]]]
+    askers: dict[str, int]
+    regions: dict[str, set[str]]
+
+    @classmethod
+    def read(cls, session: Session, filter: QueryFilter, keys: list[str]) -> _GroupDetails:
+        def of(query: Select[Unpack[_Columns]]) -> Select[Unpack[_Columns]]:
+            return _filtered(query, filter).where(UnansweredQuery.group_key.in_(keys))
+
+        key = UnansweredQuery.group_key
+        details = cls({}, defaultdict(list), defaultdict(Counter), defaultdict(dict), {},
+                      defaultdict(set))  # fmt: skip
+        # The text asked most often; of equals, the one asked first.
+        asked = func.count(UnansweredQuery.id)
+        texts = of(select(key, UnansweredQuery.text, asked.label("asked"),
+                          func.min(UnansweredQuery.id).label("first_id"))
+                   ).group_by(key, UnansweredQuery.text).subquery()  # fmt: skip
+        rank = func.row_number().over(
+            partition_by=texts.c.group_key, order_by=(texts.c.asked.desc(), texts.c.first_id)
+        )
+        ranked = select(texts.c.group_key, texts.c.text, rank.label("rank")).subquery()
+        for row in session.execute(select(ranked).where(ranked.c.rank == 1)):
+            details.samples[row.group_key] = row.text
+        # The first GROUP_IDS questions of each group: their ids and the NLU's guesses.
+        order = func.row_number().over(partition_by=key, order_by=UnansweredQuery.id)
+        firsts = of(select(key, UnansweredQuery.id, UnansweredQuery.top_guesses,
+                           order.label("number"))).subquery()  # fmt: skip
+        rows = session.execute(
+            select(firsts.c.group_key, firsts.c.id, firsts.c.top_guesses)
+            .where(firsts.c.number <= GROUP_IDS)
+            .order_by(firsts.c.group_key, firsts.c.id)
+        )
+        for row in rows:
+            details.ids[row.group_key].append(row.id)
+            best: dict[str, float] = {}
+            for guess in row.top_guesses or ():
+                intent, confidence = str(guess.get("intent")), float(guess.get("confidence") or 0)
+                best[intent] = max(best.get(intent, 0.0), confidence)
+            for intent, confidence in best.items():
+                details.guesses[row.group_key].setdefault(intent, []).append(confidence)
+        for row in session.execute(
+            of(select(key, UnansweredQuery.reason, func.count())).group_by(
+                key, UnansweredQuery.reason
+            )
+        ):
+            details.reasons[row[0]][row[1]] = row[2]
+        askers = of(select(key, func.count(distinct(UnansweredQuery.user_id)))).group_by(key)
+        details.askers = {row[0]: row[1] for row in session.execute(askers)}
+        for group_key, kabupaten in session.execute(_kabupaten_of(of, keys)):
+            if kabupaten:
+                details.regions[group_key].add(kabupaten)
+        return details
+
+
+def _kabupaten_of(of: Any, keys: list[str]) -> Select[Any]:
+    """(group key, kabupaten) of the groups' askers' families, each pair once."""
+    desas = (
+        of(select(UnansweredQuery.group_key, Family.desa_id))
+        .join(TelegramUser, UnansweredQuery.user_id == TelegramUser.id)
+        .join(Family, TelegramUser.family_id == Family.id)
+        .distinct()
+        .subquery()
     )
-    merged.sort(key=lambda b: (-b.count, -_timestamp(b.last), b.key))
-    return [bucket.group() for bucket in merged[:limit]]
-
-
-def _timestamp(moment: datetime | None) -> float:
-    return moment.timestamp() if moment is not None else 0.0
-
-
-def _merge_near_identical(buckets: list[_Bucket]) -> list[_Bucket]:
-    """Greedy, largest first: each bucket joins the most similar earlier leader, if any is ≥ 0.8.
-
-    Prefix filtering (Bayardo et al., "Scaling up all pairs similarity search") keeps this near
-    linear: with tokens in one global order (rarest first), two sets with Jaccard ≥ t must share
-    a token among the first |A| - ⌈t·|A|⌉ + 1 of each, so only leaders indexed under one of those
-    tokens are compared.
-    """
-    frequency = Counter(token for bucket in buckets for token in bucket.tokens)
-    num, den = SIMILARITY.numerator, SIMILARITY.denominator
-    leaders: list[_Bucket] = []
-    index: dict[str, list[int]] = defaultdict(list)
-    for bucket in buckets:
-        size = len(bucket.tokens)
-        if not size:
-            leaders.append(bucket)  # no words (emoji only): only identical texts group
-            continue
-        ordered = sorted(bucket.tokens, key=lambda token: (frequency[token], token))
-        prefix = ordered[: size - _ceil(SIMILARITY * size) + 1]
-        candidates = {number for token in prefix for number in index.get(token, ())}
-        best: tuple[Fraction, int] | None = None  # the most similar leader; of equals the largest
-        for number in sorted(candidates):
-            other = leaders[number].tokens
-            # Jaccard ≥ t needs t·|A| ≤ |B| ≤ |A|/t. Integers, so no float rounding at 0.8.
-            if num * size > den * len(other) or num * len(other) > den * size:
-                continue
-            shared = len(bucket.tokens & other)
-            union = size + len(other) - shared
-            if shared * den >= num * union and (best is None or Fraction(shared, union) > best[0]):
-                best = (Fraction(shared, union), number)
-        if best is not None:
-            leaders[best[1]].absorb(bucket)
-            continue
-        for token in prefix:
-            index[token].append(len(leaders))
-        leaders.append(bucket)
-    return leaders
-
-
-def _ceil(value: Fraction) -> int:
-    return -(-value.numerator // value.denominator)
-
-
-def _inbox_rows(session: Session, filter: QueryFilter) -> Iterator[_InboxRow]:
-    for row in session.execute(_inbox_select(filter)):
-        yield _InboxRow(row.id, row.text, row.reason, list(row.top_guesses or []),
-                        row.created_at, row.user_id, row.kabupaten)  # fmt: skip
-
-
-def _inbox_select(filter: QueryFilter) -> Select[Any]:
-    # The family's desa and up to three regions above it, outer-joined: an anonymous question
-    # (or one from an unlinked account) has no region and is kept unless a region is asked for.
     levels = [aliased(Region) for _ in range(4)]
     kabupaten = case(
         *((level.level == RegionLevel.KABUPATEN, level.name) for level in levels), else_=None
     )
-    query = (
-        select(
-            UnansweredQuery.id,
-            UnansweredQuery.text,
-            UnansweredQuery.reason,
-            UnansweredQuery.top_guesses,
-            UnansweredQuery.created_at,
-            UnansweredQuery.user_id,
-            kabupaten.label("kabupaten"),
-        )
-        .outerjoin(TelegramUser, UnansweredQuery.user_id == TelegramUser.id)
-        .outerjoin(Family, TelegramUser.family_id == Family.id)
-        .outerjoin(Kelompok, Family.kelompok_id == Kelompok.id)
-        .outerjoin(levels[0], Family.desa_id == levels[0].id)
-    )
+    query = select(desas.c.group_key, kabupaten).join(levels[0], desas.c.desa_id == levels[0].id)
     for child, parent in pairwise(levels):
         query = query.outerjoin(parent, child.parent_id == parent.id)
+    return query.distinct()
+
+
+def _summaries(guesses: dict[str, list[float]]) -> list[GuessSummary]:
+    summaries = [
+        GuessSummary(intent, len(cs), max(cs), sum(cs) / len(cs)) for intent, cs in guesses.items()
+    ]
+    summaries.sort(key=lambda g: (-g.mean * g.queries, -g.best, g.intent))
+    return summaries[:MAX_GUESSES]
+
+
+def _filtered(query: Select[Unpack[_Columns]], filter: QueryFilter) -> Select[Unpack[_Columns]]:
+    """`query` on unanswered_query with the filter's conditions (joins only when asked for)."""
     if not filter.include_resolved:
         query = query.where(UnansweredQuery.resolved_at.is_(None))
     if filter.reason is not None:
         query = query.where(UnansweredQuery.reason == filter.reason)
+    if filter.intent is not None:
+        query = query.where(_top_intent() == filter.intent)
     if filter.date_from is not None:
         query = query.where(UnansweredQuery.created_at >= _office_midnight(filter.date_from))
     if filter.date_to is not None:
         next_day = filter.date_to + timedelta(days=1)
         query = query.where(UnansweredQuery.created_at < _office_midnight(next_day))
-    if filter.region_code is not None:
-        query = query.where(or_(*(level.code == filter.region_code for level in levels)))
+    if filter.region_code is None and filter.pendamping_id is None:
+        return query
+    family = aliased(Family)
+    asker = aliased(TelegramUser)
+    query = query.join(asker, UnansweredQuery.user_id == asker.id).join(
+        family, asker.family_id == family.id
+    )
     if filter.pendamping_id is not None:
-        query = query.where(Kelompok.pendamping_id == filter.pendamping_id)
-    return query.order_by(UnansweredQuery.id)
+        kelompok = aliased(Kelompok)
+        query = query.join(kelompok, family.kelompok_id == kelompok.id).where(
+            kelompok.pendamping_id == filter.pendamping_id
+        )
+    if filter.region_code is not None:
+        # The family's desa and up to three regions above it.
+        levels = [aliased(Region) for _ in range(4)]
+        query = query.join(levels[0], family.desa_id == levels[0].id)
+        for child, parent in pairwise(levels):
+            query = query.outerjoin(parent, child.parent_id == parent.id)
+        query = query.where(or_(*(level.code == filter.region_code for level in levels)))
+    return query
 
 
-def _office_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=OFFICE_ZONE)
+def _top_intent() -> ColumnElement[str]:
+    # Intake stores the guesses most confident first, so the top guess is the first one.
+    return cast(ColumnElement[str], UnansweredQuery.top_guesses[(0, "intent")].as_string())
+
+
+def questions_of_group(
+    session: Session, *, query_ids: Collection[int], pendamping_id: int | None
+) -> list[UnansweredQuery]:
+    """A group's questions with their askers, oldest first; ValueError or PermissionError."""
+    queries = _queries_in_scope(session, query_ids, pendamping_id, with_users=True)
+    return sorted(queries, key=lambda query: (query.created_at, query.id))
 
 
 # --- acting on a group -------------------------------------------------------------------------
@@ -377,12 +448,11 @@ def label_group(
     marked_text: str | None = None,
     actor: str,
     now: datetime,
-    pendamping_id: int | None = None,
     data_file: Path = REVIEWED_FILE,
     training_dir: Path = TRAINING_DIR,
     heldout_dir: Path = HELDOUT_DIR,
 ) -> LabelResult:
-    """Label the questions with `intent`, resolve them, and add their texts as training examples.
+    """An admin labels the questions with `intent`: resolved, and their texts taught to the bot.
 
     The entity marks' offsets are into `marked_text` (default: the group's sample, the text
     asked most often); they are carried over to the group's other texts by their words, and a
@@ -392,42 +462,150 @@ def label_group(
     is written before the database changes: if the caller rolls back, running this again adds
     nothing twice.
     """
-    if intent not in INTENTS:
-        raise ValueError(f"unknown intent {intent!r}")
-    marks = sorted(entities, key=lambda mark: mark.start)
-    for mark in marks:
-        if mark.entity not in ENTITY_VALUES:
-            raise ValueError(f"unknown entity {mark.entity!r}")
-        if mark.value not in ENTITY_VALUES[mark.entity]:
-            raise ValueError(f"{mark.value!r} is not a value of entity {mark.entity!r}")
-    queries = _queries_in_scope(session, query_ids, pendamping_id)
+    marks = _checked(intent, entities)
+    queries = _queries_in_scope(session, query_ids, None)
     texts = Counter(redact_nik(query.text) for query in queries)
-    sample = min(texts.items(), key=lambda item: (-item[1], item[0]))[0]
-    marked = redact_nik(marked_text) if marked_text is not None else sample
+    marked = redact_nik(marked_text) if marked_text is not None else _sample(texts)
     _check_marks(marked, marks)
     surfaces = [(marked[m.start : m.end], m.entity, m.value) for m in marks]
-
-    candidates: list[tuple[str, str]] = []  # (similarity key, annotated line)
-    skipped = 0
-    for text, _ in sorted(texts.items(), key=lambda item: (-item[1], item[0])):
-        spans = _spans(text, marks) if text == marked else _find_surfaces(text, surfaces)
-        line = None if spans is None else _example_line(text, spans)
-        if line is None:
-            skipped += 1
-        else:
-            candidates.append((similarity_key(_plain(text)), line))
-    written, duplicates, held_out = _add_examples(
-        intent, candidates, data_file=data_file, training_dir=training_dir, heldout_dir=heldout_dir
+    written, duplicates, held_out, skipped = _teach(
+        intent, texts, surfaces, (marked, marks), data_file, training_dir, heldout_dir
     )
     for query in queries:
         query.labelled_intent = intent
         query.resolved_at = query.resolved_at or now
-    result = LabelResult(len(written), duplicates, held_out, skipped, len(queries))
     _audit(session, actor, "inbox.label", queries, now, intent=intent,
            entities=[[m.entity, m.value] for m in marks], file=data_file.name,
-           written=result.written, duplicates=duplicates, held_out=held_out,
+           written=written, duplicates=duplicates, held_out=held_out,
            skipped=skipped)  # fmt: skip
-    return result
+    return LabelResult(written, duplicates, held_out, skipped, len(queries))
+
+
+def propose_label(
+    session: Session,
+    *,
+    query_ids: Collection[int],
+    intent: str,
+    entities: Iterable[EntityMark] = (),
+    marked_text: str | None = None,
+    actor: str,
+    now: datetime,
+    pendamping_id: int,
+) -> LabelProposal:
+    """A pendamping's label: the questions leave the inbox and wait for an admin's decision.
+
+    Nothing reaches the training data until an admin accepts (accept_proposal). The marked
+    words are kept, not the text; they are found again in each question when accepted.
+    """
+    marks = _checked(intent, entities)
+    queries = _queries_in_scope(session, query_ids, pendamping_id)
+    texts = Counter(redact_nik(query.text) for query in queries)
+    marked = redact_nik(marked_text) if marked_text is not None else _sample(texts)
+    _check_marks(marked, marks)
+    proposal = LabelProposal(
+        intent=intent,
+        entities=[
+            {"text": marked[m.start : m.end], "entity": m.entity, "value": m.value} for m in marks
+        ],
+        pendamping_id=pendamping_id,
+        proposed_by=actor,
+        state=ProposalState.PENDING,
+        created_at=now,
+    )
+    session.add(proposal)
+    session.flush()
+    for query in queries:
+        query.label_proposal_id = proposal.id
+        query.resolved_at = query.resolved_at or now
+    _audit(session, actor, "inbox.propose", queries, now, proposal=proposal.id, intent=intent,
+           entities=[[m.entity, m.value] for m in marks])  # fmt: skip
+    return proposal
+
+
+def pending_proposals(session: Session) -> list[ProposalSummary]:
+    """The proposals waiting for an admin, oldest first, with their questions' texts."""
+    proposals = session.scalars(
+        select(LabelProposal)
+        .where(LabelProposal.state == ProposalState.PENDING)
+        .options(selectinload(LabelProposal.queries), selectinload(LabelProposal.pendamping))
+        .order_by(LabelProposal.created_at, LabelProposal.id)
+    )
+    summaries = []
+    for proposal in proposals:
+        texts = Counter(query.text for query in proposal.queries)
+        summaries.append(
+            ProposalSummary(
+                id=proposal.id,
+                intent=proposal.intent,
+                entities=[(e["text"], e["entity"], e["value"]) for e in proposal.entities],
+                proposed_by=proposal.proposed_by,
+                pendamping=proposal.pendamping.name if proposal.pendamping else None,
+                created_at=proposal.created_at,
+                texts=sorted(texts.items(), key=lambda item: (-item[1], item[0])),
+                questions=len(proposal.queries),
+            )
+        )
+    return summaries
+
+
+def pending_proposal_count(session: Session) -> int:
+    waiting = LabelProposal.state == ProposalState.PENDING
+    return session.scalar(select(func.count(LabelProposal.id)).where(waiting)) or 0
+
+
+def accept_proposal(
+    session: Session,
+    *,
+    proposal_id: int,
+    actor: str,
+    now: datetime,
+    data_file: Path = REVIEWED_FILE,
+    training_dir: Path = TRAINING_DIR,
+    heldout_dir: Path = HELDOUT_DIR,
+) -> LabelResult:
+    """An admin accepts a pendamping's label: its questions' texts become training examples."""
+    proposal = _pending(session, proposal_id)
+    queries = list(proposal.queries)
+    texts = Counter(redact_nik(query.text) for query in queries)
+    surfaces = [(e["text"], e["entity"], e["value"]) for e in proposal.entities]
+    written, duplicates, held_out, skipped = _teach(
+        proposal.intent, texts, surfaces, None, data_file, training_dir, heldout_dir
+    )
+    for query in queries:
+        query.labelled_intent = proposal.intent
+        query.resolved_at = query.resolved_at or now
+    _decide(proposal, ProposalState.ACCEPTED, actor, now)
+    _audit(session, actor, "inbox.proposal.accept", queries, now, proposal=proposal.id,
+           intent=proposal.intent, proposed_by=proposal.proposed_by, file=data_file.name,
+           written=written, duplicates=duplicates, held_out=held_out,
+           skipped=skipped)  # fmt: skip
+    return LabelResult(written, duplicates, held_out, skipped, len(queries))
+
+
+def reject_proposal(session: Session, *, proposal_id: int, actor: str, now: datetime) -> int:
+    """An admin rejects a pendamping's label: its questions go back to the inbox; how many."""
+    proposal = _pending(session, proposal_id)
+    queries = list(proposal.queries)
+    for query in queries:
+        query.label_proposal_id = None
+        query.resolved_at = None
+    _decide(proposal, ProposalState.REJECTED, actor, now)
+    _audit(session, actor, "inbox.proposal.reject", queries, now, proposal=proposal.id,
+           intent=proposal.intent, proposed_by=proposal.proposed_by)  # fmt: skip
+    return len(queries)
+
+
+def _pending(session: Session, proposal_id: int) -> LabelProposal:
+    proposal = session.get(LabelProposal, proposal_id, with_for_update=True)
+    if proposal is None or proposal.state is not ProposalState.PENDING:
+        raise ValueError(f"no pending label proposal {proposal_id}")
+    return proposal
+
+
+def _decide(proposal: LabelProposal, state: ProposalState, actor: str, now: datetime) -> None:
+    proposal.state = state
+    proposal.decided_by = actor
+    proposal.decided_at = now
 
 
 def resolve_group(
@@ -460,9 +638,9 @@ def reply_messages(
 
     Each asker gets their own latest question of the group quoted back. Anonymous questions
     (the terminal chat) have no chat and get nothing; a chat known unreachable gets its row in
-    state BLOCKED, so the reports show it.
+    state BLOCKED, so the reports show it. A NIK typed into the reply is masked too.
     """
-    text = text.strip()
+    text = redact_nik(text.strip())
     if not 1 <= len(text) <= MAX_REPLY:
         raise ValueError(f"a reply must have 1 to {MAX_REPLY} characters, not {len(text)}")
     queries = _queries_in_scope(session, query_ids, pendamping_id, with_users=True)
@@ -483,7 +661,7 @@ def reply_messages(
 def _reply(query: UnansweredQuery, text: str, digest: str, now: datetime) -> NewMessage:
     user = query.user
     assert user is not None
-    question = " ".join(query.text.split())
+    question = " ".join(redact_nik(query.text).split())
     if len(question) > MAX_QUOTE:
         question = question[: MAX_QUOTE - 1].rstrip() + "…"
     header = translator(user.language)._(
@@ -522,8 +700,10 @@ def _queries_in_scope(
     query = select(UnansweredQuery).where(UnansweredQuery.id.in_(wanted))
     if with_users:
         user = selectinload(UnansweredQuery.user)
+        family = user.selectinload(TelegramUser.family)
         query = query.options(
-            user.selectinload(TelegramUser.family).selectinload(Family.desa),
+            family.selectinload(Family.desa),
+            family.selectinload(Family.kelompok),
             user.selectinload(TelegramUser.pendamping).selectinload(Pendamping.region),
         )
     queries = list(session.scalars(query.order_by(UnansweredQuery.id)))
@@ -559,7 +739,7 @@ def _audit(
             actor=actor,
             action=action,
             target_type="unanswered_query",
-            target_id=str(ids[0]),
+            target_id=str(ids[0]) if ids else None,
             details={"query_ids": ids, "queries": len(ids), **details},
             created_at=now,
         )
@@ -569,6 +749,28 @@ def _audit(
 # --- entity marks and example lines ------------------------------------------------------------
 
 _Span = tuple[int, int, str, str]  # start, end, entity, value
+_Surface = tuple[str, str, str]  # marked words, entity, value
+
+
+def _checked(intent: str, entities: Iterable[EntityMark]) -> list[EntityMark]:
+    if intent not in INTENTS:
+        raise ValueError(f"unknown intent {intent!r}")
+    marks = sorted(entities, key=lambda mark: mark.start)
+    for mark in marks:
+        if mark.entity not in ENTITY_VALUES:
+            raise ValueError(f"unknown entity {mark.entity!r}")
+        if mark.value not in ENTITY_VALUES[mark.entity]:
+            raise ValueError(f"{mark.value!r} is not a value of entity {mark.entity!r}")
+    return marks
+
+
+def _sample(texts: Counter[str]) -> str:
+    return min(texts.items(), key=lambda item: (-item[1], item[0]))[0]
+
+
+def word_spans(text: str) -> list[tuple[int, int]]:
+    """Where the words of `text` are: what an entity mark may start and end at."""
+    return [match.span() for match in re.finditer(r"[^\W\d_]+|\d+", text)]
 
 
 def _check_marks(text: str, marks: list[EntityMark]) -> None:
@@ -596,12 +798,8 @@ def _is_boundary(text: str, at: int) -> bool:
     return before.isdigit() != after.isdigit()
 
 
-def _spans(text: str, marks: list[EntityMark]) -> list[_Span]:
-    return [(m.start, m.end, m.entity, m.value) for m in marks]
-
-
-def _find_surfaces(text: str, surfaces: list[tuple[str, str, str]]) -> list[_Span] | None:
-    """Where each marked word occurs in another text of the group; None if one is missing."""
+def _find_surfaces(text: str, surfaces: list[_Surface]) -> list[_Span] | None:
+    """Where each marked word occurs in a text of the group; None if one is missing."""
     spans: list[_Span] = []
     taken: list[tuple[int, int]] = []
     for surface, entity, value in surfaces:
@@ -655,6 +853,34 @@ def _has_content(text: str) -> bool:
 # --- the training data file --------------------------------------------------------------------
 
 
+def _teach(
+    intent: str,
+    texts: Counter[str],
+    surfaces: list[_Surface],
+    marked: tuple[str, list[EntityMark]] | None,
+    data_file: Path,
+    training_dir: Path,
+    heldout_dir: Path,
+) -> tuple[int, int, int, int]:
+    """Write the texts as examples of `intent`: (written, duplicates, held out, skipped)."""
+    candidates: list[tuple[str, str]] = []  # (similarity key, annotated line)
+    skipped = 0
+    for text, _ in sorted(texts.items(), key=lambda item: (-item[1], item[0])):
+        if marked is not None and text == marked[0]:
+            spans: list[_Span] | None = [(m.start, m.end, m.entity, m.value) for m in marked[1]]
+        else:
+            spans = _find_surfaces(text, surfaces)
+        line = None if spans is None else _example_line(text, spans)
+        if line is None:
+            skipped += 1
+        else:
+            candidates.append((similarity_key(_plain(text)), line))
+    written, duplicates, held_out = _add_examples(
+        intent, candidates, data_file=data_file, training_dir=training_dir, heldout_dir=heldout_dir
+    )
+    return len(written), duplicates, held_out, skipped
+
+
 def _add_examples(
     intent: str,
     candidates: list[tuple[str, str]],
@@ -663,12 +889,13 @@ def _add_examples(
     training_dir: Path,
     heldout_dir: Path,
 ) -> tuple[list[str], int, int]:
-    """Append the new examples under the intent's block; (written lines, duplicates, held out)."""
+    """Add the new examples under the intent; (written lines, duplicates, held out)."""
     data_file.parent.mkdir(parents=True, exist_ok=True)
     with _directory_lock(data_file.parent):
+        source = data_file.read_text(encoding="utf-8") if data_file.exists() else ""
         known = {similarity_key(e.text) for e in _examples(training_dir)}
-        if data_file.exists() and not data_file.resolve().is_relative_to(training_dir.resolve()):
-            known |= {similarity_key(e.text) for e in load_examples(data_file)}
+        # Our own reader for this file: it also knows Rasa's list form with metadata.
+        known |= {similarity_key(text) for _, text in training_file.examples_in(source)}
         held = {similarity_key(e.text) for e in _examples(heldout_dir)}
         written: list[str] = []
         duplicates = held_out = 0
@@ -681,9 +908,7 @@ def _add_examples(
                 known.add(key)
                 written.append(line)
         if written:
-            header, blocks, others = _read_data_file(data_file)
-            blocks.setdefault(intent, []).extend(written)
-            _write_atomically(data_file, _render(header, blocks, others))
+            _write_atomically(data_file, training_file.add_examples(source, intent, written))
     return written, duplicates, held_out
 
 
@@ -703,43 +928,6 @@ def _directory_lock(directory: Path) -> Iterator[None]:
         os.close(descriptor)  # releases the lock
 
 
-def _read_data_file(path: Path) -> tuple[str, dict[str, list[str]], list[Any]]:
-    """The header comment, the examples of each intent as written, and any other blocks."""
-    if not path.exists():
-        return _FILE_HEADER, {}, []
-    source = path.read_text(encoding="utf-8")
-    comments = []
-    for line in source.splitlines():
-        if line.startswith("nlu:"):
-            break
-        if line.startswith("#"):
-            comments.append(line + "\n")
-    document = yaml.safe_load(source) or {}
-    blocks: dict[str, list[str]] = {}
-    others: list[Any] = []
-    for block in document.get("nlu") or ():
-        if "intent" not in block:
-            others.append(block)
-            continue
-        lines = blocks.setdefault(str(block["intent"]), [])
-        for line in str(block.get("examples", "")).splitlines():
-            line = line.strip()
-            if line.startswith("- "):
-                lines.append(line[2:].strip())
-    return "".join(comments) or _FILE_HEADER, blocks, others
-
-
-def _render(header: str, blocks: dict[str, list[str]], others: list[Any]) -> str:
-    order: dict[str, int] = {intent: number for number, intent in enumerate(INTENTS)}
-    out = [header, 'version: "3.1"\n', "nlu:\n"]
-    for intent in sorted(blocks, key=lambda name: (order.get(name, len(order)), name)):
-        out.append(f"- intent: {intent}\n  examples: |\n")
-        out += [f"    - {line}\n" for line in blocks[intent]]
-    if others:
-        out.append(yaml.safe_dump(others, allow_unicode=True, sort_keys=False, width=1000))
-    return "".join(out)
-
-
 def _write_atomically(path: Path, content: str) -> None:
     """Write a temporary file beside `path`, check it reads back, then rename it over `path`."""
     # Not *.yml: a training run reading the directory meanwhile never sees a half-written file.
@@ -751,8 +939,9 @@ def _write_atomically(path: Path, content: str) -> None:
             handle.write(content)
             handle.flush()
             os.fsync(handle.fileno())
-        expected = sum(line.startswith("    - ") for line in content.splitlines())
-        if len(load_examples(Path(temporary))) != expected:
+        if training_file.examples_in(Path(temporary).read_text(encoding="utf-8")) != (
+            training_file.examples_in(content)
+        ):
             raise RuntimeError(f"the new {path.name} does not read back; left unchanged")
         os.chmod(temporary, 0o644)
         os.replace(temporary, path)

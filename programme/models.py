@@ -39,6 +39,7 @@ from sqlalchemy import Enum as SqlEnum
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from programme.grouping import MAX_KEY, group_key_of
 from programme.masked import MaskedJson, MaskedString, MaskedText
 
 # Deterministic constraint names, so that migrations (and SQLite batch mode) can refer to them.
@@ -212,6 +213,14 @@ class UnansweredReason(enum.StrEnum):
     OUT_OF_SCOPE = "out_of_scope"
     NEGATIVE_RATING = "negative_rating"
     NLU_DOWN = "nlu_down"
+
+
+class ProposalState(enum.StrEnum):
+    """A pendamping's label for inbox questions: waiting for an admin, then accepted or rejected."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
 
 
 class RsvpAnswer(enum.StrEnum):
@@ -808,13 +817,32 @@ class AnswerRating(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("telegram_user.id", ondelete="SET NULL"))
     message_id: Mapped[int | None] = mapped_column(BigInteger)  # the rated bot message
     intent: Mapped[str | None] = mapped_column(String(50))
+def _own_group_key(context: Any) -> str:
+    """A question stored without programme.inbox.add_question gets its own text's key."""
+    return group_key_of(str(context.get_current_parameters()["text"]))
+
+
     topic_key: Mapped[str | None] = mapped_column(String(50))
     question_text: Mapped[str | None] = mapped_column(MaskedText)
     is_helpful: Mapped[bool]
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    __table_args__ = (
+        # The inbox reads the waiting questions only, grouped by key: this index is all it needs.
+        Index(
+            "ix_unanswered_query_waiting",
+            "group_key",
+            "created_at",
+            sqlite_where=text("resolved_at IS NULL"),
+            postgresql_where=text("resolved_at IS NULL"),
+        ),
+        # One asker's questions of the day, counted at intake for the daily cap.
+        Index("ix_unanswered_query_user_asked", "user_id", "created_at"),
+    )
 
     user: Mapped[TelegramUser | None] = relationship()
 
+    # Computed once at intake (programme.grouping); the inbox groups by it in SQL.
+    group_key: Mapped[str] = mapped_column(String(MAX_KEY), default=_own_group_key, index=True)
 
 class QuestionLog(Base):
     """One message the bot answered, for the statistics; never its text (no personal data)."""
@@ -823,10 +851,49 @@ class QuestionLog(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    user_id: Mapped[int | None] = mapped_column(
-        ForeignKey("telegram_user.id", ondelete="SET NULL"), index=True
+    # A pendamping's label waiting for an admin (the question leaves the inbox meanwhile).
+    label_proposal_id: Mapped[int | None] = mapped_column(
+        ForeignKey("label_proposal.id", ondelete="SET NULL"), index=True
     )
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("telegram_user.id", ondelete="SET NULL"))
     intent: Mapped[str | None] = mapped_column(String(50))
+    label_proposal: Mapped[LabelProposal | None] = relationship(back_populates="queries")
+
+
+class LabelProposal(Base):
+    """A pendamping's label for inbox questions; it teaches the bot only once an admin accepts."""
+
+    __tablename__ = "label_proposal"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    intent: Mapped[str] = mapped_column(String(50))
+    # [{"text": "BRI", "entity": "bank", "value": "bri"}, …]: marked words, found in each text
+    entities: Mapped[list[dict[str, str]]] = mapped_column(MaskedJson, default=list)
+    pendamping_id: Mapped[int | None] = mapped_column(
+        ForeignKey("pendamping.id", ondelete="SET NULL"), index=True
+    )
+    proposed_by: Mapped[str] = mapped_column(String(100))  # the audit log's actor
+    state: Mapped[ProposalState] = mapped_column(
+        _enum(ProposalState, "proposal_state"), default=ProposalState.PENDING, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None]
+
+    queries: Mapped[list[UnansweredQuery]] = relationship(back_populates="label_proposal")
+    pendamping: Mapped[Pendamping | None] = relationship()
+
+
+class InboxOverflow(Base):
+    """Questions kept out of the inbox because their asker passed the day's cap: a count only."""
+
+    __tablename__ = "inbox_overflow"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("telegram_user.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)  # on the office clock (WIB)
+    questions: Mapped[int]
     confidence: Mapped[float | None] = mapped_column(Float)
     answered: Mapped[bool]  # False when the question went to the admins' inbox
     reason: Mapped[UnansweredReason | None] = mapped_column(

@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from programme.models import QuestionLog, UnansweredQuery, UnansweredReason
-from programme.nik import redact_nik
+from programme.inbox import add_question
+from programme.models import QuestionLog, UnansweredReason
 
 
 def record_unanswered(
@@ -22,16 +22,16 @@ def record_unanswered(
     confidence: float | None,
     now: datetime,
 ) -> None:
-    """Put a question in the admins' inbox, with the NLU's top guesses."""
-    session.add(
-        UnansweredQuery(
-            text=redact_nik(text),
-            reason=reason,
-            top_guesses=top_guesses,
-            confidence=confidence,
-            user_id=user_id,
-            created_at=now,
-        )
+    """Put a question in the admins' inbox, with the NLU's top guesses (programme.inbox: NIKs
+    masked, its group key computed once, at most INBOX_DAILY_CAP a day from one asker)."""
+    add_question(
+        session,
+        text=text,
+        reason=reason,
+        top_guesses=top_guesses,
+        confidence=confidence,
+        user_id=user_id,
+        now=now,
     )
 
 

@@ -2,26 +2,38 @@
 
 from __future__ import annotations
 
+import html as markup
+import json
 import re
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
+from actions import Asker
 from admin.app import build_admin_app
+from bot.assistant import Assistant
 from core.settings import get_settings
+from nlu.client import NLUClient
+from nlu.schema import Intent
+from nlu.topics import topic_name
+from nlu.trainingdata import load_examples
+from programme.inbox import add_question
 from programme.models import (
     AuditLog,
     Family,
     Kelompok,
+    LabelProposal,
     OutboxKind,
     OutboxMessage,
     Pendamping,
+    ProposalState,
     TelegramUser,
     UnansweredQuery,
     UnansweredReason,
@@ -77,9 +89,10 @@ def ask(
     guess: str = "ask_payment_schedule",
     at: datetime | None = None,
 ) -> int:
-    """A question the bot could not answer; returns its id."""
+    """A question the bot could not answer, put in the inbox by the bot's intake; its id."""
     with sessions.begin() as session:
-        query = UnansweredQuery(
+        query = add_question(
+            session,
             text=text,
             reason=reason,
             top_guesses=[
@@ -88,10 +101,10 @@ def ask(
             ],
             confidence=0.41,
             user_id=user_id,
+            now=at or datetime.now(UTC),
+            daily_cap=10_000,
         )
-        if at is not None:
-            query.created_at = at
-        session.add(query)
+        assert query is not None
         session.flush()
         return query.id
 
@@ -146,7 +159,7 @@ def test_thirty_near_identical_questions_are_one_row_asked_thirty_times(
 
     [row] = rows_with(page, topic)
     assert "×30" in row
-    assert "ask_payment_schedule 41%" in row
+    assert "Jadwal pencairan 41%" in row
     assert "Bot kurang yakin (30)" in row
 
 
@@ -242,9 +255,10 @@ def test_labelling_writes_the_examples_to_the_data_file_and_resolves_the_group(
     username = make_account(sessions)
     token = log_in(client, username)
     url = group_url(client.get("/inbox").text, topic)
-    assert (
-        f'value="kapan bpnt {topic} cair"' in client.get(url).text
-    )  # the box starts with the sample
+    form = client.get(url).text
+    # The sample's words are there to click: "bpnt" is characters 6-10 of it.
+    assert f'name="marked_text" value="kapan bpnt {topic} cair"' in form
+    assert '<span class="word" data-start="6" data-end="10">bpnt</span>' in form
 
     response = client.post(
         "/inbox/label",
@@ -252,7 +266,8 @@ def test_labelling_writes_the_examples_to_the_data_file_and_resolves_the_group(
             "csrf_token": token,
             "ids": ids_of(url),
             "intent": "ask_bpnt",
-            "marked_text": f"kapan [bpnt]{{programme=bpnt}} {topic} cair",
+            "marked_text": f"kapan bpnt {topic} cair",
+            "mark": "6:10:programme=bpnt",
         },
     )
 
@@ -277,9 +292,11 @@ def test_a_bad_label_is_shown_on_the_group_page_and_changes_nothing(
     query_id = ask(sessions, f"kapan {topic} cair", asker(sessions, codes[0]))
     token = log_in(client, make_account(sessions))
 
-    for intent, marked in (
-        ("not_an_intent", ""),
-        ("ask_bpnt", f"[{topic}]{{programme=beras}} cair"),
+    for intent, mark in (
+        ("not_an_intent", None),
+        ("ask_bpnt", "6:14:programme=beras"),  # not a value of "programme"
+        ("ask_bpnt", "7:9:programme=pkh"),  # cuts a word
+        ("ask_bpnt", "zz"),
     ):
         response = client.post(
             "/inbox/label",
@@ -287,7 +304,8 @@ def test_a_bad_label_is_shown_on_the_group_page_and_changes_nothing(
                 "csrf_token": token,
                 "ids": str(query_id),
                 "intent": intent,
-                "marked_text": marked,
+                "marked_text": f"kapan {topic} cair",
+                **({"mark": mark} if mark else {}),
             },
         )
         assert response.status_code == 400
@@ -389,3 +407,219 @@ def test_html_in_a_question_is_shown_as_text(
     for html in (page, group):
         assert "<script>" not in html
         assert f"&lt;script&gt;alert(&#34;{topic}&#34;)&lt;/script&gt; kapan cair" in html
+
+
+# --- what admins read: topics, not codes; words, not markup ------------------------------------
+
+
+def visible_text(html: str) -> str:
+    """The page as a reader sees it: no tags, no attributes, no script."""
+    html = re.sub(r"<script.*?</script>", " ", html, flags=re.DOTALL)
+    return markup.unescape(re.sub(r"<[^>]+>", " ", html))
+
+
+def test_every_intent_has_an_indonesian_topic_name() -> None:
+    names = {intent: topic_name(intent) for intent in Intent}
+    assert all(name and name != intent.value and "_" not in name for intent, name in names.items())
+    assert len(set(names.values())) == len(names)
+    assert topic_name("ask_payment_schedule") == "Jadwal pencairan"
+    assert topic_name("nlu_fallback") == "Tidak dipahami bot"
+
+
+def test_the_inbox_and_a_group_speak_in_topic_names_not_intent_codes(
+    sessions: sessionmaker[Session], client: TestClient, codes: tuple[str, str]
+) -> None:
+    topic = word()
+    user = asker(sessions, codes[0])
+    ask(sessions, f"apa kabar {topic}", user, guess="nlu_fallback")
+    ask(sessions, f"kapan {topic} cair", user)
+    log_in(client, make_account(sessions))
+
+    page = client.get("/inbox").text
+    group = client.get(group_url(page, f"kapan {topic} cair")).text
+
+    for html in (page, group):
+        shown = visible_text(html)
+        assert not re.search(r"\b(ask_\w+|nlu_fallback|report_card_problem|out_of_scope)\b", shown)
+        assert "[" not in shown or "]{" not in shown  # no [kata]{entitas=nilai} help either
+    assert "Tidak dipahami bot 41%" in visible_text(page)
+    assert "Jadwal pencairan" in visible_text(group)
+    assert "Bank: BRI" in visible_text(group)  # entities by name, to pick after clicking words
+    assert '<script src="/static/inbox-label.js" defer></script>' in group
+    assert client.get("/static/inbox-label.js").status_code == 200
+
+
+def test_the_inbox_pages_beyond_the_first_hundred_groups(
+    sessions: sessionmaker[Session], client: TestClient, codes: tuple[str, str]
+) -> None:
+    topic = word()
+    user = asker(sessions, codes[0])
+    day = datetime(2024, 3, 5, 3, tzinfo=UTC)
+    for number in range(130):
+        ask(sessions, f"{topic} nomor {number}", user, at=day + timedelta(seconds=number))
+    log_in(client, make_account(sessions))
+
+    first = client.get("/inbox?date_from=2024-03-05&date_to=2024-03-05").text
+    assert len(rows_with(first, topic)) == 100
+    assert "Halaman 1 dari 2" in visible_text(first)
+    found = re.search(r'href="(/inbox\?[^"]*page=2)" rel="next"', first)
+    assert found, first
+    second = client.get(markup.unescape(found.group(1))).text
+
+    assert len(rows_with(second, topic)) == 30
+    assert "Halaman 2 dari 2" in visible_text(second)
+    assert f"{topic} nomor 0<" in second and f"{topic} nomor 129<" in first  # latest first
+    assert client.get("/inbox?page=999&date_from=2024-03-05").status_code == 200
+
+
+# --- a pendamping's label is a proposal ("Usulan label") ---------------------------------------
+
+
+def test_a_pendamping_label_is_a_proposal_until_an_admin_accepts_it(
+    sessions: sessionmaker[Session],
+    client: TestClient,
+    app: Starlette,
+    codes: tuple[str, str],
+    data_file: Path,
+) -> None:
+    topic = word()
+    user = asker(sessions, codes[0])
+    text = f"kartu kks {topic} tertelan di atm bri"
+    ids = [ask(sessions, text, user) for _ in range(2)]
+    bri = text.rindex("bri")
+    token = log_in(client, make_account(sessions, UserRole.PENDAMPING, pendamping=codes[0]))
+    url = group_url(client.get("/inbox").text, topic)
+    assert "Usulkan label" in client.get(url).text
+
+    proposed = client.post(
+        "/inbox/label",
+        data={
+            "csrf_token": token,
+            "ids": ids_of(url),
+            "intent": "report_card_problem",
+            "marked_text": text,
+            "mark": f"{bri}:{bri + 3}:bank=bri",
+        },
+    )
+
+    assert proposed.headers["location"] == "/inbox?done=proposed&n=2"
+    assert (
+        "Usulan label untuk 2 pertanyaan dikirim ke admin."
+        in client.get(proposed.headers["location"]).text
+    )
+    assert not data_file.exists()  # nothing taught yet
+    assert query_states(sessions, ids) == [(True, None), (True, None)]
+    assert client.get("/inbox/proposals").status_code == 403  # admins decide
+
+    with TestClient(app, client=("10.9.9.9", 50000), follow_redirects=False) as admin:
+        admin_token = log_in(admin, make_account(sessions))
+        inbox = admin.get("/inbox").text
+        assert "usulan label dari pendamping menunggu" in inbox
+        listing = admin.get("/inbox/proposals").text
+        [row] = [row for row in listing.split("<tr") if topic in row]
+        assert "Masalah kartu KKS" in visible_text(row) and "«bri» → Bank: BRI" in row
+        proposal = re.search(r'name="proposal" value="(\d+)"', row)
+        assert proposal
+        accepted = admin.post(
+            "/inbox/proposals/decide",
+            data={"csrf_token": admin_token, "proposal": proposal.group(1), "decision": "accept"},
+        )
+        assert accepted.headers["location"] == "/inbox/proposals?done=accepted&n=2&examples=1"
+        again = admin.post(
+            "/inbox/proposals/decide",
+            data={"csrf_token": admin_token, "proposal": proposal.group(1), "decision": "reject"},
+        )
+        assert again.status_code == 404
+
+    (example,) = [e for e in load_examples(data_file) if topic in e.text]
+    assert (example.intent, example.entities) == (
+        "report_card_problem",
+        frozenset({("bank", "bri")}),
+    )
+    assert query_states(sessions, ids) == [(True, "report_card_problem")] * 2
+    with sessions.begin() as session:
+        decided = session.get(LabelProposal, int(proposal.group(1)))
+        assert decided is not None and decided.state is ProposalState.ACCEPTED
+        audits = session.scalars(select(AuditLog).where(AuditLog.action.like("inbox.%")))
+        mine = [a.action for a in audits if a.details.get("proposal") == decided.id]
+        assert mine == ["inbox.propose", "inbox.proposal.accept"]
+
+
+def test_an_admin_rejecting_a_proposal_puts_the_questions_back_in_the_inbox(
+    sessions: sessionmaker[Session],
+    client: TestClient,
+    app: Starlette,
+    codes: tuple[str, str],
+    data_file: Path,
+) -> None:
+    topic = word()
+    query_id = ask(sessions, f"salah label {topic}", asker(sessions, codes[0]))
+    token = log_in(client, make_account(sessions, UserRole.PENDAMPING, pendamping=codes[0]))
+    client.post(
+        "/inbox/label",
+        data={"csrf_token": token, "ids": str(query_id), "intent": "greet"},
+    )
+    with sessions.begin() as session:
+        proposal_id = session.scalars(
+            select(UnansweredQuery.label_proposal_id).where(UnansweredQuery.id == query_id)
+        ).one()
+
+    with TestClient(app, client=("10.9.9.10", 50000), follow_redirects=False) as admin:
+        admin_token = log_in(admin, make_account(sessions))
+        rejected = admin.post(
+            "/inbox/proposals/decide",
+            data={"csrf_token": admin_token, "proposal": str(proposal_id), "decision": "reject"},
+        )
+        assert rejected.headers["location"] == "/inbox/proposals?done=rejected&n=1"
+        assert topic in admin.get("/inbox").text
+
+    assert query_states(sessions, [query_id]) == [(False, None)]
+    assert not data_file.exists()
+
+
+# --- intake: one asker cannot fill the inbox ---------------------------------------------------
+
+
+def nlu_unsure() -> NLUClient:
+    """A stand-in Rasa server that is never sure (every message goes to the inbox)."""
+
+    def parse(request: httpx.Request) -> httpx.Response:
+        text = json.loads(request.content)["text"]
+        return httpx.Response(
+            200,
+            json={
+                "text": text,
+                "intent": {"name": "nlu_fallback", "confidence": 0.3},
+                "intent_ranking": [{"name": "nlu_fallback", "confidence": 0.3}],
+                "entities": [],
+            },
+        )
+
+    return NLUClient("http://nlu.test", transport=httpx.MockTransport(parse))
+
+
+async def test_a_kpm_flooding_the_bot_fills_the_inbox_only_up_to_the_daily_cap(
+    sessions: sessionmaker[Session],
+    client: TestClient,
+    codes: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("INBOX_DAILY_CAP", "5")
+    get_settings.cache_clear()
+    topic = word()
+    user_id = asker(sessions, codes[0])
+    with sessions.begin() as session:
+        user = session.get(TelegramUser, user_id)
+        assert user is not None
+        kpm = Asker.from_user(user)
+    now = datetime.now(UTC)
+    async with nlu_unsure() as nlu:
+        assistant = Assistant(nlu=nlu, sessions=sessions, clock=lambda: now)
+        for number in range(12):
+            await assistant.reply_to_text(f"{topic} spam nomor {number} {'x' * number}", kpm)
+    log_in(client, make_account(sessions))
+
+    page = client.get("/inbox").text
+
+    assert len(rows_with(page, topic)) == 5
+    assert "Hari ini 7 pertanyaan dari 1 penanya tidak disimpan" in visible_text(page)

@@ -1,30 +1,45 @@
-"""The unanswered-questions inbox on both databases: grouping, filters, labelling, replies."""
+"""The unanswered-questions inbox on both databases: intake, grouping, filters, labelling,
+proposals, replies."""
 
 from __future__ import annotations
 
 import shutil
+import unicodedata
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from sqlalchemy import insert, select
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import event, func, insert, select
 from sqlalchemy.orm import Session
 
 from nlu import validation
 from nlu.trainingdata import load_examples, normalised_text, parse_annotated
-from programme import outbox
+from programme import grouping, outbox
+from programme.grouping import MAX_KEY, RECENT, group_key_of, group_keys
 from programme.inbox import (
+    GROUP_IDS,
     HELDOUT_DIR,
     MAX_REPLY,
+    PAGE_SIZE,
     TRAINING_DIR,
     EntityMark,
     LabelResult,
     QueryFilter,
+    accept_proposal,
+    add_question,
+    count_groups,
     group_queries,
     label_group,
+    overflow_today,
+    pending_proposals,
+    propose_label,
+    reject_proposal,
     reply_messages,
     resolve_group,
     similarity_key,
@@ -32,19 +47,24 @@ from programme.inbox import (
 from programme.models import (
     AuditLog,
     Family,
+    InboxOverflow,
+    LabelProposal,
     OutboxKind,
     OutboxState,
+    ProposalState,
     TelegramUser,
     TimeZone,
     UnansweredQuery,
     UnansweredReason,
 )
+from tests.nik_forms import leaks, messages_with_nik
 from tests.programme.roster import MARIA, MELATI, TERATAI, families, link, outbox_rows, pendamping
 
 ACTOR = "admin:siti"
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)  # 10.00 WIB
 SCHEDULE = "ask_payment_schedule"
 LONG_QUESTION = "bu kapan bantuan pkh tahap tiga cair di desa kami"  # nine words
+WORDS = ("kapan", "pkh", "cair", "tahap", "bu", "ya", "dana", "bansos")
 
 
 def ask(
@@ -55,17 +75,20 @@ def ask(
     reason: UnansweredReason = UnansweredReason.LOW_CONFIDENCE,
     guess: str = SCHEDULE,
     at: datetime = NOW - timedelta(hours=1),
+    daily_cap: int = 10_000,
 ) -> UnansweredQuery:
-    """A question in the inbox, as bot.assistant.record_unanswered leaves it."""
-    query = UnansweredQuery(
+    """A question in the inbox, put there by the intake the bot uses."""
+    query = add_question(
+        session,
         text=text,
         reason=reason,
-        top_guesses=[{"intent": guess, "confidence": 0.41}, {"intent": "greet", "confidence": 0.2}],
+        top_guesses=[{"intent": "greet", "confidence": 0.2}, {"intent": guess, "confidence": 0.41}],
         confidence=0.41,
         user_id=user.id if user else None,
-        created_at=at,
+        now=at,
+        daily_cap=daily_cap,
     )
-    session.add(query)
+    assert query is not None
     session.flush()
     return query
 
@@ -83,6 +106,7 @@ def ids(*queries: UnansweredQuery) -> list[int]:
 
 
 def label(session: Session, queries: list[int], data_file: Path, **changes: Any) -> LabelResult:
+    """An admin labels the questions (the training data goes to `data_file`)."""
     values: dict[str, Any] = {
         "query_ids": queries,
         "intent": SCHEDULE,
@@ -119,12 +143,14 @@ def test_hundreds_of_copies_of_one_question_are_one_group(seeded: Session) -> No
     assert top.key == "kapan pkh cair"
     assert top.askers == 1 and top.regions == ["Kabupaten Manggarai Barat"]
     assert top.reasons == Counter({UnansweredReason.LOW_CONFIDENCE: 300})
-    assert top.top_guesses[0].intent == SCHEDULE and top.top_guesses[0].queries == 300
+    # The guesses and the ids are those of the first GROUP_IDS questions (what the link opens).
+    assert top.top_guesses[0].intent == SCHEDULE and top.top_guesses[0].queries == GROUP_IDS
     assert top.top_guesses[0].best == pytest.approx(0.41)
+    assert len(top.query_ids) == GROUP_IDS and top.query_ids == sorted(top.query_ids)
     assert groups[1].query_ids == [other.id] and groups[1].askers == 0 and groups[1].regions == []
 
 
-def test_near_identical_word_sets_join_the_larger_group(seeded: Session) -> None:
+def test_near_identical_word_sets_join_the_earlier_group(seeded: Session) -> None:
     first = [ask(seeded, LONG_QUESTION, at=NOW - timedelta(days=2)) for _ in range(3)]
     extra_word = ask(seeded, LONG_QUESTION + " ya", at=NOW - timedelta(hours=3))  # 9/10 words
     two_words_off = ask(seeded, "bu kapan bantuan pkh tahap empat cair di desa sana")  # 7/11
@@ -139,6 +165,75 @@ def test_near_identical_word_sets_join_the_larger_group(seeded: Session) -> None
     assert groups[0].first_asked == NOW - timedelta(days=2)
     assert groups[0].last_asked == NOW - timedelta(hours=3)
     assert groups[1].query_ids == [two_words_off.id]
+
+
+def test_a_question_gets_its_group_key_once_at_intake_and_viewing_never_recomputes_it(
+    seeded: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = ask(seeded, "Kapan PKH cair??")
+    again = ask(seeded, "kpn pkh cairrr")
+    assert first.group_key == again.group_key == "kapan pkh cair"
+
+    def never(text: str) -> list[str]:
+        raise AssertionError("the inbox normalised a text while being viewed")
+
+    monkeypatch.setattr(grouping, "key_words", never)
+    (group,) = group_queries(seeded, filter=QueryFilter())
+
+    assert group.count == 2 and group.key == "kapan pkh cair"
+
+
+def test_viewing_the_inbox_runs_the_same_few_queries_however_many_questions_wait(
+    seeded: Session,
+) -> None:
+    def statements_for_one_page(questions: int) -> list[str]:
+        rows = [
+            {"text": f"pertanyaan {number % 300} soal pkh", "reason": UnansweredReason.FALLBACK}
+            for number in range(questions)
+        ]
+        seeded.execute(insert(UnansweredQuery), rows)
+        seen: list[str] = []
+
+        def record(*args: Any) -> None:
+            seen.append(str(args[2]))
+
+        connection = seeded.connection()
+        event.listen(connection, "before_cursor_execute", record)
+        try:
+            groups = group_queries(seeded, filter=QueryFilter(), limit=PAGE_SIZE)
+        finally:
+            event.remove(connection, "before_cursor_execute", record)
+        assert len(groups) == PAGE_SIZE
+        return seen
+
+    small, large = statements_for_one_page(600), statements_for_one_page(6_000)
+
+    assert len(small) == len(large) <= 8
+    # Every statement groups or reads the shown groups' keys only: none reads every waiting row.
+    for statement in large:
+        assert "GROUP BY" in statement or "IN (" in statement or "IN (__[POSTCOMPILE" in statement
+
+
+def test_the_inbox_is_paged_beyond_the_first_hundred_groups(seeded: Session) -> None:
+    rows = [
+        {
+            "text": f"pertanyaan nomor {number} tentang bantuan",
+            "reason": UnansweredReason.LOW_CONFIDENCE,
+            "created_at": NOW - timedelta(minutes=number),
+        }
+        for number in range(250)
+    ]
+    seeded.execute(insert(UnansweredQuery), rows)
+
+    pages = [
+        group_queries(seeded, filter=QueryFilter(), limit=PAGE_SIZE, offset=offset)
+        for offset in (0, PAGE_SIZE, 2 * PAGE_SIZE, 3 * PAGE_SIZE)
+    ]
+
+    assert count_groups(seeded, filter=QueryFilter()) == 250
+    assert [len(page) for page in pages] == [100, 100, 50, 0]
+    samples = [group.sample for page in pages for group in page]
+    assert samples == [f"pertanyaan nomor {number} tentang bantuan" for number in range(250)]
 
 
 def test_groups_are_ordered_by_size_then_by_latest_question(seeded: Session) -> None:
@@ -250,7 +345,7 @@ def test_labelling_writes_a_valid_rasa_file_and_resolves_the_group(
     assert (result.written, result.duplicates, result.held_out, result.skipped) == (2, 0, 0, 0)
     assert result.labelled == 3
     content = data_file.read_text(encoding="utf-8")
-    assert content.startswith("# Examples labelled by admins")
+    assert content.startswith("# Examples labelled in the dashboard's inbox")
     document = yaml.safe_load(content)
     assert document["version"] == "3.1"
     assert [block["intent"] for block in document["nlu"]] == [SCHEDULE]
@@ -325,7 +420,7 @@ def test_examples_already_in_training_or_held_out_are_not_written(
     assert [e.text for e in load_examples(data_file)] == [new.text]
 
 
-def test_examples_go_under_their_intent_in_schema_order(seeded: Session, tmp_path: Path) -> None:
+def test_examples_are_added_to_their_intents_block(seeded: Session, tmp_path: Path) -> None:
     data_file = tmp_path / "reviewed.yml"
     label(seeded, ids(ask(seeded, "berapa uang untuk anak sekolah dasar sekarang")), data_file,
           intent="ask_benefit_amount")  # fmt: skip
@@ -335,8 +430,8 @@ def test_examples_go_under_their_intent_in_schema_order(seeded: Session, tmp_pat
 
     document = yaml.safe_load(data_file.read_text(encoding="utf-8"))
     assert [(b["intent"], b["examples"].count("\n- ") + 1) for b in document["nlu"]] == [
-        (SCHEDULE, 1),
         ("ask_benefit_amount", 2),
+        (SCHEDULE, 1),
     ]
     assert [e.text for e in load_examples(data_file) if e.intent == "ask_benefit_amount"] == [
         "berapa uang untuk anak sekolah dasar sekarang",
@@ -496,8 +591,10 @@ def test_a_pendamping_may_act_only_on_their_own_kpm_questions(
             reply_messages(seeded, query_ids=ids(foreign), text="Ya.", actor=ACTOR, now=NOW,
                            pendamping_id=maria)  # fmt: skip
         with pytest.raises(PermissionError):
-            label(seeded, ids(foreign), tmp_path / "reviewed.yml", pendamping_id=maria)
+            propose_label(seeded, query_ids=ids(foreign), intent=SCHEDULE, actor=ACTOR, now=NOW,
+                          pendamping_id=maria)  # fmt: skip
     assert own.resolved_at is None and not (tmp_path / "reviewed.yml").exists()
+    assert seeded.scalar(select(func.count(LabelProposal.id))) == 0
 
     assert resolve_group(seeded, query_ids=[own.id], actor=ACTOR, now=NOW, pendamping_id=maria) == 1
 
@@ -505,3 +602,345 @@ def test_a_pendamping_may_act_only_on_their_own_kpm_questions(
 def test_unknown_question_ids_are_refused(seeded: Session) -> None:
     with pytest.raises(ValueError, match="no unanswered queries"):
         resolve_group(seeded, query_ids=[10_000_000], actor=ACTOR, now=NOW)
+
+
+# --- intake: the daily cap per asker ---------------------------------------------------------
+
+
+def test_one_asker_fills_the_inbox_only_up_to_the_daily_cap_and_the_rest_is_counted(
+    seeded: Session,
+) -> None:
+    asker = kpm(seeded, MELATI)
+    morning = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)  # 07.00 WIB
+    kept = [
+        add_question(
+            seeded,
+            text=f"pertanyaan {number}",
+            reason=UnansweredReason.FALLBACK,
+            top_guesses=[],
+            confidence=None,
+            user_id=asker.id,
+            now=morning + timedelta(minutes=number),
+            daily_cap=3,
+        )
+        for number in range(7)
+    ]
+    anonymous = [
+        add_question(seeded, text=f"tanpa akun {number}", reason=UnansweredReason.FALLBACK,
+                     top_guesses=[], confidence=None, user_id=None, now=morning, daily_cap=3)
+        for number in range(5)
+    ]  # fmt: skip
+    next_day = datetime(2026, 11, 23, 17, 5, tzinfo=UTC)  # 00.05 WIB on the 24th
+    tomorrow = add_question(
+        seeded,
+        text="besok lagi",
+        reason=UnansweredReason.FALLBACK,
+        top_guesses=[],
+        confidence=None,
+        user_id=asker.id,
+        now=next_day,
+        daily_cap=3,
+    )
+    seeded.flush()
+
+    assert [query is not None for query in kept] == [True] * 3 + [False] * 4
+    assert all(query is not None for query in anonymous)  # the terminal chat is not capped
+    assert tomorrow is not None
+    stored = seeded.scalars(select(UnansweredQuery.text).where(UnansweredQuery.user_id == asker.id))
+    assert sorted(stored) == ["besok lagi", "pertanyaan 0", "pertanyaan 1", "pertanyaan 2"]
+    (overflow,) = seeded.scalars(select(InboxOverflow).where(InboxOverflow.user_id == asker.id))
+    assert (overflow.day, overflow.questions) == (date(2026, 11, 23), 4)
+    assert overflow_today(seeded, now=morning) == (4, 1)
+
+
+def test_a_question_with_a_nul_byte_or_a_lone_surrogate_is_stored(seeded: Session) -> None:
+    nul = ask(seeded, "kapan\x00 cair")
+    surrogate = ask(seeded, "kapan \ud83d cair")
+
+    assert (nul.text, surrogate.text) == ("kapan cair", "kapan ? cair")
+    assert len(group_queries(seeded, filter=QueryFilter())) == 1
+
+
+def test_the_daily_cap_defaults_to_the_setting(
+    seeded: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core.settings import get_settings
+
+    monkeypatch.setenv("INBOX_DAILY_CAP", "2")
+    get_settings.cache_clear()
+    try:
+        asker = kpm(seeded, MELATI)
+        kept = [
+            add_question(seeded, text="kapan cair", reason=UnansweredReason.FALLBACK,
+                         top_guesses=[], confidence=None, user_id=asker.id, now=NOW)
+            for _ in range(4)
+        ]  # fmt: skip
+    finally:
+        get_settings.cache_clear()
+    assert [query is not None for query in kept] == [True, True, False, False]
+
+
+def test_intake_gives_the_same_keys_as_the_batch_used_by_the_migration(seeded: Session) -> None:
+    texts = [
+        LONG_QUESTION,
+        LONG_QUESTION + " ya",
+        "kapan cair",
+        "KAPAN CAIR??",
+        "bu kapan bantuan pkh tahap empat cair di desa sana",
+        LONG_QUESTION + " ya bu",
+        "😭😭",
+        "",
+        "kapan " * 900,
+    ]
+    stored = [ask(seeded, text).group_key for text in texts]
+
+    assert stored == group_keys(texts)
+    assert stored[1] == stored[0] == similarity_key(LONG_QUESTION)
+    assert len(stored[-1]) == MAX_KEY
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    texts=st.lists(
+        st.one_of(
+            st.text(max_size=60),
+            st.lists(st.sampled_from(WORDS), max_size=12).map(" ".join),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)  # fmt: skip
+def test_property_intake_one_by_one_equals_the_batch(seeded: Session, texts: list[str]) -> None:
+    with seeded.begin_nested() as savepoint:
+        earlier = list(seeded.scalars(select(UnansweredQuery.group_key).order_by(
+            UnansweredQuery.id.desc()).limit(RECENT)))[::-1]  # fmt: skip
+        known = set(seeded.scalars(select(UnansweredQuery.group_key).distinct()))
+        stored = [ask(seeded, text).group_key for text in texts]
+        savepoint.rollback()
+    assert stored == group_keys(texts, known=known, recent=earlier)
+    assert all(len(key) <= MAX_KEY for key in stored)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(message=messages_with_nik())
+def test_property_no_typed_nik_reaches_the_inbox_row_or_its_key(
+    seeded: Session, message: tuple[str, str]
+) -> None:
+    nik, typed = message
+    with seeded.begin_nested() as savepoint:
+        query = ask(seeded, typed)
+        row = seeded.execute(
+            select(UnansweredQuery.text, UnansweredQuery.group_key).where(
+                UnansweredQuery.id == query.id
+            )
+        ).one()
+        savepoint.rollback()
+    assert not leaks(nik, row.text) and not leaks(nik, row.group_key), (typed, row)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(max_size=5000))
+def test_property_any_text_has_a_bounded_key_with_no_nik(text: str) -> None:
+    key = group_key_of(text)
+    assert len(key) <= MAX_KEY
+    assert group_key_of(text) == key
+    assert group_keys([text, text]) == [key, key]
+
+
+# --- masking in the training data ------------------------------------------------------------
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(message=messages_with_nik())
+def test_property_no_typed_nik_reaches_the_training_data(
+    seeded: Session, tmp_path: Path, message: tuple[str, str]
+) -> None:
+    nik, typed = message
+    data_file = tmp_path / f"reviewed-{abs(hash(typed))}.yml"
+    with seeded.begin_nested() as savepoint:
+        query = UnansweredQuery(text=typed, reason=UnansweredReason.FALLBACK)
+        seeded.add(query)
+        seeded.flush()
+        label(seeded, [query.id], data_file, marked_text=typed, training_dir=tmp_path / "none",
+              heldout_dir=tmp_path / "none")  # fmt: skip
+        savepoint.rollback()
+    if data_file.exists():
+        assert not leaks(nik, data_file.read_text(encoding="utf-8"))
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=st.text(min_size=1, max_size=300))
+def test_property_any_question_text_labels_into_a_file_that_reads_back(
+    seeded: Session, tmp_path: Path, text: str
+) -> None:
+    data_file = tmp_path / "reviewed.yml"
+    data_file.unlink(missing_ok=True)
+    with seeded.begin_nested() as savepoint:
+        query = ask(seeded, text)
+        result = label(seeded, [query.id], data_file, training_dir=tmp_path / "none",
+                       heldout_dir=tmp_path / "none")  # fmt: skip
+        savepoint.rollback()
+    if result.written:
+        (example,) = load_examples(data_file)
+        assert example.intent == SCHEDULE
+        # What YAML can hold of the text: no control characters, one line, no "[" to read as markup.
+        spaced = "".join(" " if c.isspace() else c for c in query.text)
+        kept = "".join(c for c in spaced if unicodedata.category(c) not in ("Cc", "Cs", "Cn"))
+        assert example.text == " ".join(kept.replace("[", "(").replace("]", ")").split())
+    else:
+        assert result.skipped == 1 and not data_file.exists()
+
+
+# --- the training data file keeps what it did not write --------------------------------------
+
+HAND_WRITTEN = """\
+# Diperiksa tim data, Desember 2026. Jangan hapus komentar ini.
+version: "3.1"
+nlu:
+- intent: ask_payment_schedule
+  examples:
+  - text: |
+      kapan [pkh]{"entity": "programme", "value": "pkh"} tahap empat cair
+    metadata:
+      sumber: lapangan
+  - text: pencairan bulan desember jam berapa
+    metadata:
+      sentiment: neutral
+- intent: ask_bpnt
+  examples: |
+    - kartu sembako saya belum diisi  # ditulis tangan
+    - bpnt bulan ini berapa
+
+- synonym: pkh
+  examples: |
+    - program keluarga harapan
+- intent: greet
+  metadata:
+    catatan: salam saja
+  examples: |
+    - selamat pagi bu pendamping
+# akhir berkas
+"""
+
+
+def test_labelling_keeps_hand_written_list_form_examples_comments_and_keys(
+    seeded: Session, tmp_path: Path
+) -> None:
+    data_file = tmp_path / "reviewed.yml"
+    data_file.write_text(HAND_WRITTEN, encoding="utf-8")
+    before = yaml.safe_load(HAND_WRITTEN)
+    schedule = ask(seeded, "dana pkh tahap empat kapan masuk rekening bri")
+    bpnt = ask(seeded, "sembako bulan depan masuk tanggal berapa")
+    already = ask(seeded, "Pencairan bulan Desember jam berapa?")  # in the list form already
+
+    label(seeded, ids(schedule, already), data_file)
+    label(seeded, ids(bpnt), data_file, intent="ask_bpnt")
+
+    content = data_file.read_text(encoding="utf-8")
+    after = yaml.safe_load(content)
+    # Every byte of the hand-written file is still there, in order; only new lines were added.
+    added = iter(content.splitlines())
+    assert all(any(line == mine for mine in added) for line in HAND_WRITTEN.splitlines())
+    assert {k: v for k, v in after.items() if k != "nlu"} == {"version": "3.1"}
+    blocks = after["nlu"]
+    assert blocks[0] == before["nlu"][0]  # the list form with metadata, untouched
+    new_block = {"intent": SCHEDULE, "examples": f"- {schedule.text}\n"}
+    assert blocks[2:] == [*before["nlu"][2:], new_block]
+    assert blocks[1]["examples"].splitlines()[-1] == f"- {bpnt.text}"
+    assert [e.text for e in load_examples(data_file) if e.intent == "ask_bpnt"] == [
+        "kartu sembako saya belum diisi  # ditulis tangan",
+        "bpnt bulan ini berapa",
+        bpnt.text,
+    ]
+
+
+# --- a pendamping's label is a proposal ------------------------------------------------------
+
+
+@pytest.fixture
+def proposed(seeded: Session) -> Iterator[tuple[LabelProposal, list[UnansweredQuery]]]:
+    user = kpm(seeded, MELATI)
+    queries = [
+        ask(seeded, "kartu kks dari bank bri saya tertelan mesin atm", user=user),
+        ask(seeded, "kartu kks dari BRI saya tertelan mesin atm kemarin", user=user),
+    ]
+    bri = EntityMark(start=20, end=23, entity="bank", value="bri")
+    proposal = propose_label(
+        seeded,
+        query_ids=ids(*queries),
+        intent="report_card_problem",
+        entities=[bri],
+        marked_text=queries[0].text,
+        actor="admin:maria",
+        now=NOW,
+        pendamping_id=pendamping(seeded, MARIA).id,
+    )
+    yield proposal, queries
+
+
+def test_a_pendamping_label_waits_for_an_admin_and_writes_no_training_data(
+    seeded: Session, tmp_path: Path, proposed: tuple[LabelProposal, list[UnansweredQuery]]
+) -> None:
+    proposal, queries = proposed
+
+    assert proposal.state is ProposalState.PENDING
+    assert proposal.entities == [{"text": "bri", "entity": "bank", "value": "bri"}]
+    assert all(q.resolved_at == NOW and q.labelled_intent is None for q in queries)
+    assert samples(seeded) == set()  # out of the inbox meanwhile
+    (summary,) = pending_proposals(seeded)
+    assert summary.intent == "report_card_problem" and summary.questions == 2
+    assert summary.pendamping == pendamping(seeded, MARIA).name
+    assert summary.entities == [("bri", "bank", "bri")]
+    (audit,) = audits(seeded, "inbox.propose")
+    assert audit.actor == "admin:maria" and audit.details["proposal"] == proposal.id
+    assert not list(tmp_path.iterdir())
+
+
+def test_an_admin_accepting_a_proposal_teaches_the_bot_and_is_audited(
+    seeded: Session, tmp_path: Path, proposed: tuple[LabelProposal, list[UnansweredQuery]]
+) -> None:
+    proposal, queries = proposed
+    data_file = tmp_path / "reviewed.yml"
+
+    result = accept_proposal(seeded, proposal_id=proposal.id, actor=ACTOR, now=NOW,
+                             data_file=data_file)  # fmt: skip
+
+    assert (result.written, result.labelled) == (2, 2)
+    assert {(e.text, e.entities) for e in load_examples(data_file)} == {
+        (queries[0].text, frozenset({("bank", "bri")})),
+        (queries[1].text, frozenset({("bank", "bri")})),
+    }
+    assert proposal.state is ProposalState.ACCEPTED and proposal.decided_by == ACTOR
+    assert all(q.labelled_intent == "report_card_problem" for q in queries)
+    (audit,) = audits(seeded, "inbox.proposal.accept")
+    assert audit.actor == ACTOR and audit.details["written"] == 2
+    assert audit.details["proposed_by"] == "admin:maria"
+    assert pending_proposals(seeded) == []
+    with pytest.raises(ValueError, match="no pending label proposal"):
+        reject_proposal(seeded, proposal_id=proposal.id, actor=ACTOR, now=NOW)
+
+
+def test_rejecting_a_proposal_puts_its_questions_back_in_the_inbox(
+    seeded: Session, tmp_path: Path, proposed: tuple[LabelProposal, list[UnansweredQuery]]
+) -> None:
+    proposal, queries = proposed
+
+    assert reject_proposal(seeded, proposal_id=proposal.id, actor=ACTOR, now=NOW) == 2
+
+    assert proposal.state is ProposalState.REJECTED
+    assert all(q.resolved_at is None and q.label_proposal_id is None for q in queries)
+    assert len(group_queries(seeded, filter=QueryFilter())) == 1
+    (audit,) = audits(seeded, "inbox.proposal.reject")
+    assert audit.details["query_ids"] == ids(*queries)
+    with pytest.raises(ValueError, match="no pending label proposal"):
+        accept_proposal(seeded, proposal_id=proposal.id, actor=ACTOR, now=NOW,
+                        data_file=tmp_path / "reviewed.yml")  # fmt: skip
+    assert not (tmp_path / "reviewed.yml").exists()
