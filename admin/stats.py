@@ -1,9 +1,16 @@
 """The statistics pages: figures and charts for a period, its charts as SVG, and a CSV export."""
 
+# The figures are computed once per page view: the page stores them, and its six chart images
+# (which the browser asks for right after the page) and the CSV link reuse them for up to
+# REUSE_SECONDS instead of counting a month of a province seven more times.
+
 from __future__ import annotations
 
 import csv
 import io
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from urllib.parse import urlencode
@@ -13,13 +20,15 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from admin import charts
-from admin.stats_queries import WIB, Period, Statistics, statistics
 from admin.web import Page, login_required, render
 from core.i18n import Translator
 from programme.models import OutboxKind, OutboxState
+from programme.stats import WIB, Period, Statistics, statistics
 
 DEFAULT_DAYS = 30
 LONGEST_PERIOD_DAYS = 366
+REUSE_SECONDS = 60.0
+REMEMBERED_VIEWS = 32
 CSV_HEADER = (
     "date",
     "questions",
@@ -74,7 +83,7 @@ def stats_page(request: Request, page: Page) -> Response:
             from_value=request.query_params.get("from", ""),
             to_value=request.query_params.get("to", ""),
         )
-    stats = statistics(page.session, scope=page.viewer.scope, period=period)
+    stats = _computed(request, page, period, fresh=True)
     return render(
         request,
         "stats.html",
@@ -99,7 +108,7 @@ def stats_chart(request: Request, page: Page) -> Response:
         period = _period(request, page)
     except BadPeriod as error:
         return PlainTextResponse(str(error), status_code=400)
-    stats = statistics(page.session, scope=page.viewer.scope, period=period)
+    stats = _computed(request, page, period)
     return Response(draw(stats, page.viewer.tr), media_type="image/svg+xml")
 
 
@@ -110,7 +119,7 @@ def stats_csv(request: Request, page: Page) -> Response:
         period = _period(request, page)
     except BadPeriod as error:
         return PlainTextResponse(str(error), status_code=400)
-    stats = statistics(page.session, scope=page.viewer.scope, period=period)
+    stats = _computed(request, page, period)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_HEADER)
@@ -135,6 +144,49 @@ def stats_csv(request: Request, page: Page) -> Response:
         media_type="text/csv; charset=utf-8",
         headers={"content-disposition": f'attachment; filename="{filename}"'},
     )
+
+
+class RecentStatistics:
+    """The figures of the last few page views, by scope and period, for their charts."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._views: OrderedDict[tuple[object, ...], tuple[float, Statistics]] = OrderedDict()
+
+    def get(self, key: tuple[object, ...]) -> Statistics | None:
+        with self._lock:
+            found = self._views.get(key)
+        if found is None or time.monotonic() - found[0] > REUSE_SECONDS:
+            return None
+        return found[1]
+
+    def put(self, key: tuple[object, ...], stats: Statistics) -> None:
+        with self._lock:
+            self._views[key] = (time.monotonic(), stats)
+            self._views.move_to_end(key)
+            while len(self._views) > REMEMBERED_VIEWS:
+                self._views.popitem(last=False)
+
+
+def _computed(request: Request, page: Page, period: Period, *, fresh: bool = False) -> Statistics:
+    """The period's figures in the viewer's scope: counted now for the page itself (`fresh`),
+    reused from the page view just before for its charts and CSV."""
+    state = request.app.state
+    if not hasattr(state, "recent_statistics"):
+        state.recent_statistics = RecentStatistics()
+    recent: RecentStatistics = state.recent_statistics
+    scope = page.viewer.scope
+    key = (scope.everything, scope.pendamping_id, period.first, period.last)
+    stats = None if fresh else recent.get(key)
+    if stats is None:
+        stats = statistics(
+            page.session,
+            period=period,
+            everything=scope.everything,
+            pendamping_id=scope.pendamping_id,
+        )
+        recent.put(key, stats)
+    return stats
 
 
 def _period(request: Request, page: Page) -> Period:

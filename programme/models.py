@@ -902,6 +902,59 @@ class InboxOverflow(Base):
     channel: Mapped[str | None] = mapped_column(String(10))  # "telegram" or "terminal"
 
 
+# --- statistics roll-ups (programme.stats keeps them; the dashboard reads them) --------------
+
+
+class StatisticsRollUp(Base):
+    """How far the hourly statistics roll-ups reach: every hour before `rolled_up_until`."""
+
+    __tablename__ = "statistics_rollup"
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # always 1: one row, locked while rolling up
+    rolled_up_until: Mapped[datetime]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class QuestionHour(Base):
+    """Questions asked in one UTC hour, per intent and outcome (a roll-up of question_log)."""
+
+    __tablename__ = "question_hour"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hour: Mapped[datetime] = mapped_column(index=True)
+    intent: Mapped[str | None] = mapped_column(String(50))
+    answered: Mapped[bool]
+    questions: Mapped[int]
+
+
+class OutboxHour(Base):
+    """Bulk messages sent in one UTC hour (by sent_at, which never changes), per kind and state."""
+
+    __tablename__ = "outbox_hour"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hour: Mapped[datetime] = mapped_column(index=True)
+    kind: Mapped[OutboxKind] = mapped_column(_enum(OutboxKind, "outbox_hour_kind"))
+    state: Mapped[OutboxState] = mapped_column(_enum(OutboxState, "outbox_hour_state"))
+    messages: Mapped[int]
+
+
+class ActiveUserMonth(Base):
+    """The WIB days of one month on which a user asked something, as bits (day 1 = bit 0),
+    and the kabupaten of their family when they asked (None: not linked)."""
+
+    __tablename__ = "active_user_month"
+
+    month: Mapped[date] = mapped_column(primary_key=True)  # the month's first day
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("telegram_user.id", ondelete="CASCADE"), primary_key=True
+    )
+    kabupaten_id: Mapped[int | None] = mapped_column(
+        ForeignKey("region.id", ondelete="SET NULL")
+    )
+    days: Mapped[int]
+
+
 class AuditLog(Base):
     """Who did what to which record, and when."""
 
@@ -1049,6 +1102,20 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     sent_at: Mapped[datetime | None]
+
+
+# The statistics count a message when it reached its final state: sent_at, else updated_at.
+Index("ix_outbox_message_sent_at", OutboxMessage.sent_at)
+# Blocked and failed messages have no sent_at: this index alone answers the statistics' count.
+_FINISHED_UNSENT = "sent_at IS NULL AND state IN ('sent', 'blocked', 'failed')"
+Index(
+    "ix_outbox_message_finished_unsent",
+    OutboxMessage.updated_at,
+    OutboxMessage.kind,
+    OutboxMessage.state,
+    sqlite_where=text(_FINISHED_UNSENT),
+    postgresql_where=text(_FINISHED_UNSENT),
+)
 
 
 # APScheduler's SQLAlchemyJobStore table, declared here (same columns as APScheduler 3.x makes)

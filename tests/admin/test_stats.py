@@ -8,13 +8,17 @@ import csv
 import io
 import secrets
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from xml.etree import ElementTree
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.testclient import TestClient
 
+import admin.stats
 from actions import Asker
+from admin import charts
 from admin.stats import CHARTS, CSV_HEADER
 from bot.assistant import record_question
 from nlu.client import ParseResult
@@ -27,12 +31,16 @@ from programme.models import (
     OutboxMessage,
     OutboxState,
     Pendamping,
+    QuestionHour,
+    QuestionLog,
     Region,
+    StatisticsRollUp,
     TelegramUser,
     TimeZone,
     UnansweredReason,
     UserRole,
 )
+from programme.stats import Period, Statistics, roll_up, statistics
 from tests.admin.conftest import FakeClock, figure, log_in, make_account
 
 
@@ -272,3 +280,206 @@ def test_by_default_the_page_shows_the_last_30_wib_days(
     assert 'name="from" value="2025-07-03"' in html
     assert 'name="to" value="2025-08-01"' in html
     assert html.count('<tr><th scope="row">') >= 30
+
+
+# --- counted once per page view, in SQL, from the roll-ups where they exist ---------------------
+
+
+def test_a_page_view_counts_once_for_the_page_its_charts_and_its_csv(
+    sessions: sessionmaker[Session], client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    day = date(2025, 8, 1)
+    user, _ = new_kpm(sessions, pendamping_codes(sessions)[0])
+    ask(sessions, user, wib(day, 9))
+    counted: list[Period] = []
+
+    def counting(session: Session, **query: Any) -> Statistics:
+        counted.append(query["period"])
+        return statistics(session, **query)
+
+    monkeypatch.setattr(admin.stats, "statistics", counting)
+    log_in(client, make_account(sessions))
+    query = period(day, day + timedelta(days=6))
+    assert client.get(f"/stats?{query}").status_code == 200
+    for name in CHARTS:
+        assert client.get(f"/stats/chart/{name}.svg?{query}").status_code == 200
+    assert client.get(f"/stats.csv?{query}").status_code == 200
+    assert len(counted) == 1
+    # The next view of the page counts again (its figures are never older than the view).
+    client.get(f"/stats?{query}")
+    assert len(counted) == 2
+
+
+def test_the_charts_are_svg_with_their_labels_as_escaped_text() -> None:
+    drawn = [
+        charts.bar_chart(["01/03", "02/03"], [3, 0], y_label="Pertanyaan"),
+        charts.horizontal_bar_chart(["Kab. <Timor> & Rote", "$x$"], [7, 1], x_label="Pengguna"),
+        charts.line_chart(["01/03", "02/03", "03/03"], [50.0, None, 0.0], y_label="%", y_max=100),
+        charts.paired_bar_chart(["01/03"], [1], [2], names=("Membantu", "Tidak"), y_label="N"),
+        charts.bar_chart([], [], y_label="Pertanyaan"),  # an empty period still draws axes
+    ]
+    for svg in drawn:
+        root = ElementTree.fromstring(svg)  # noqa: S314 - our own SVG: is it well-formed XML?
+        assert root.tag == "{http://www.w3.org/2000/svg}svg"
+        assert int(root.attrib["width"]) > 0 and int(root.attrib["height"]) > 0
+    labelled = ElementTree.fromstring(drawn[1])  # noqa: S314 - our own SVG
+    texts = [t.text for t in labelled.iter() if t.tag.endswith("text")]
+    assert "Kab. <Timor> & Rote" in texts and "$x$" in texts
+    assert "&lt;Timor&gt; &amp; Rote" in drawn[1]
+
+
+def kpm_in(session: Session) -> tuple[int, int]:
+    """A new Telegram user linked to a demo family; returns its id and the family's kabupaten."""
+    family = session.scalars(select(Family).order_by(Family.id)).first()
+    assert family is not None
+    telegram_id = secrets.randbelow(10**9) + 10**9
+    user = TelegramUser(telegram_user_id=telegram_id, chat_id=telegram_id, family_id=family.id)
+    session.add(user)
+    session.flush()
+    desa = session.get(Region, family.desa_id)
+    assert desa is not None and desa.parent is not None and desa.parent.parent_id is not None
+    return user.id, desa.parent.parent_id
+
+
+def outbox_row(
+    session: Session, kind: OutboxKind, state: OutboxState, at: datetime, *, sent: bool
+) -> OutboxMessage:
+    message = OutboxMessage(
+        dedupe_key=f"test:{secrets.token_hex(8)}",
+        kind=kind,
+        chat_id=1,
+        text="Pengingat",
+        time_zone=TimeZone.WIB,
+        state=state,
+        not_before=at,
+        sent_at=at if sent else None,
+        created_at=at,
+        updated_at=at,
+    )
+    session.add(message)
+    return message
+
+
+def month_of_traffic(session: Session) -> Period:
+    """Questions, ratings and bulk messages from 30 January to 2 February 2025 (WIB), across
+    the end of a month, at the edges of WIB days; one asker not linked to a family."""
+    first, last = date(2025, 1, 30), date(2025, 2, 2)
+    linked, _ = kpm_in(session)
+    other, _ = kpm_in(session)
+    unlinked = TelegramUser(telegram_user_id=secrets.randbelow(10**9) + 10**9, chat_id=5)
+    session.add(unlinked)
+    session.flush()
+    moments = [
+        wib(first, 0),
+        wib(first, 23) + timedelta(minutes=59),
+        wib(date(2025, 1, 31), 12),
+        wib(date(2025, 2, 1), 0),
+        wib(last, 18),
+    ]
+    intents = ["ask_payment_schedule", "ask_bpnt", None, "nlu_fallback", "greet"]
+    for number, (moment, intent) in enumerate(zip(moments, intents, strict=True)):
+        for asker in (linked, other, unlinked.id)[: 1 + number % 3]:
+            reason = None if number % 2 else UnansweredReason.FALLBACK
+            session.add(
+                QuestionLog(
+                    created_at=moment,
+                    user_id=asker,
+                    intent=intent,
+                    answered=reason is None,
+                    reason=reason,
+                    channel="telegram",
+                )
+            )
+        session.add(
+            AnswerRating(
+                user_id=linked,
+                message_id=secrets.randbelow(10**9),
+                is_helpful=number % 2 == 0,
+                created_at=moment,
+            )
+        )
+        outbox_row(session, OutboxKind.REMINDER, OutboxState.SENT, moment, sent=True)
+        outbox_row(session, OutboxKind.BROADCAST, OutboxState.BLOCKED, moment, sent=False)
+        outbox_row(session, OutboxKind.BROADCAST, OutboxState.FAILED, moment, sent=False)
+        outbox_row(session, OutboxKind.STAGE_OPEN, OutboxState.SENT, moment, sent=True)
+        outbox_row(session, OutboxKind.REMINDER, OutboxState.QUEUED, moment, sent=False)
+    session.flush()
+    return Period(first, last)
+
+
+def roll_up_until(session: Session, now: datetime) -> None:
+    while roll_up(session, now=now):
+        pass
+
+
+def test_the_rolled_up_figures_are_the_figures_counted_from_the_rows(seeded: Session) -> None:
+    counted = month_of_traffic(seeded)
+    from_rows = statistics(seeded, period=counted, everything=True)
+    assert from_rows.total.questions == 1 + 2 + 3 + 1 + 2
+    assert from_rows.total.sent == 5 and from_rows.total.failed == 5
+
+    # Half rolled up (the job ran on 1 February, 00.30 WIB), then all of it.
+    roll_up_until(seeded, wib(date(2025, 2, 1), 0) + timedelta(minutes=30))
+    assert statistics(seeded, period=counted, everything=True) == from_rows
+    roll_up_until(seeded, datetime(2025, 3, 1, tzinfo=UTC))
+    assert (seeded.scalar(select(func.count()).select_from(QuestionHour)) or 0) > 0
+    assert statistics(seeded, period=counted, everything=True) == from_rows
+    # A day of the period on its own, and a period reaching past the roll-up, agree too.
+    for part in (
+        Period(date(2025, 1, 31), date(2025, 1, 31)),
+        Period(counted.last, date(2025, 3, 5)),
+    ):
+        rolled = statistics(seeded, period=part, everything=True)
+        seeded.execute(
+            update(StatisticsRollUp).values(rolled_up_until=datetime(2000, 1, 1, tzinfo=UTC))
+        )
+        assert statistics(seeded, period=part, everything=True) == rolled
+        seeded.execute(
+            update(StatisticsRollUp).values(rolled_up_until=datetime(2025, 3, 1, tzinfo=UTC))
+        )
+
+
+def test_failed_messages_sent_again_after_the_roll_up_count_as_sent(seeded: Session) -> None:
+    counted = month_of_traffic(seeded)
+    roll_up_until(seeded, wib(counted.last, 12))
+    resent_at = wib(counted.last, 20)
+    failed = seeded.scalars(select(OutboxMessage).where(OutboxMessage.state == OutboxState.FAILED))
+    for message in failed:  # "resend to failed", and this time they get through
+        message.state, message.sent_at, message.updated_at = OutboxState.SENT, resent_at, resent_at
+    seeded.flush()
+    after = statistics(seeded, period=counted, everything=True)
+    assert (after.total.failed, after.total.sent) == (0, 5 + 5)
+    assert after.days[-1].sent == 1 + 5
+    seeded.execute(
+        update(StatisticsRollUp).values(rolled_up_until=datetime(2000, 1, 1, tzinfo=UTC))
+    )
+    assert statistics(seeded, period=counted, everything=True) == after
+
+
+def test_hours_that_just_ended_are_left_to_the_next_roll_up(seeded: Session) -> None:
+    user, _ = kpm_in(seeded)
+    asked = datetime(2025, 4, 10, 9, 55, tzinfo=UTC)
+    seeded.add(QuestionLog(created_at=asked, user_id=user, intent="bot_challenge", answered=True))
+    seeded.flush()
+    mine = select(QuestionHour.hour, QuestionHour.questions).where(
+        QuestionHour.intent == "bot_challenge"
+    )
+    roll_up_until(seeded, datetime(2025, 4, 10, 10, 10, tzinfo=UTC))  # within ROLL_UP_LAG
+    assert seeded.execute(mine).all() == []
+    roll_up_until(seeded, datetime(2025, 4, 10, 10, 20, tzinfo=UTC))
+    assert [tuple(row) for row in seeded.execute(mine)] == [(asked.replace(minute=0), 1)]
+
+
+def test_active_users_count_each_asker_once_under_their_kabupaten(seeded: Session) -> None:
+    counted = month_of_traffic(seeded)
+    roll_up_until(seeded, wib(date(2025, 2, 1), 12))
+    rows = statistics(seeded, period=counted, everything=True).regions
+    assert sorted(count for _, count in rows) == [1, 2]  # the two linked, and the one not
+    assert dict(rows).get(None) == 1
+
+
+def test_statistics_ask_postgresql_for_custom_plans(seeded: Session) -> None:
+    if seeded.get_bind().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's plan cache")
+    statistics(seeded, period=Period(date(2025, 1, 1), date(2025, 1, 31)), everything=True)
+    assert seeded.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
