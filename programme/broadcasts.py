@@ -7,14 +7,16 @@ The bot's /siaran conversation creates a broadcast and a scheduler job; the job 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, String, and_, case, cast, func, literal, null, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from core.i18n import translator
+from core.quiet import QuietHours
 from programme import outbox
 from programme.models import (
     AuditLog,
@@ -23,11 +25,13 @@ from programme.models import (
     Family,
     Kelompok,
     OutboxKind,
+    OutboxMessage,
     OutboxState,
     Region,
     TelegramUser,
+    TimeZone,
 )
-from programme.recipients import member_filter
+from programme.recipients import family_name, member_filter
 from programme.refusals import Refusal
 from programme.refusals import mark as _
 
@@ -54,6 +58,18 @@ class BroadcastView:
     status: BroadcastStatus
     recipients: int  # linked members now (before queueing) or rows queued (after)
     counts: Counter[OutboxState]
+    waiting_zones: frozenset[TimeZone] = frozenset()  # where its waiting messages go
+    # Who did not get it, for the pendamping to phone: family names, by BLOCKED / FAILED.
+    undelivered: dict[OutboxState, list[str]] = field(default_factory=dict)
+
+    def held_until(self, quiet: QuietHours | None, now: datetime) -> datetime | None:
+        """When its waiting messages go out, if quiet hours hold all of them now (else None)."""
+        if quiet is None or self.urgent or not self.waiting_zones:
+            return None
+        zones = [ZoneInfo(zone) for zone in self.waiting_zones]
+        if not all(quiet.contains(now, zone) for zone in zones):
+            return None
+        return min(quiet.ends_after(now, zone) for zone in zones)
 
 
 def create_broadcast(
@@ -288,7 +304,38 @@ def _view(session: Session, broadcast: Broadcast) -> BroadcastView:
         status=broadcast.status,
         recipients=recipients,
         counts=counts,
+        waiting_zones=frozenset(
+            session.scalars(
+                select(OutboxMessage.time_zone)
+                .where(
+                    OutboxMessage.broadcast_id == broadcast.id,
+                    OutboxMessage.state.in_((OutboxState.QUEUED, OutboxState.SENDING)),
+                )
+                .distinct()
+            )
+        ),
+        undelivered=_undelivered(session, broadcast.id)
+        if counts[OutboxState.BLOCKED] or counts[OutboxState.FAILED]
+        else {},
     )
+
+
+def _undelivered(session: Session, broadcast_id: int) -> dict[OutboxState, list[str]]:
+    """The families a broadcast did not reach, by state (blocked the bot, or failed)."""
+    rows = session.execute(
+        select(OutboxMessage.state, Family)
+        .join(TelegramUser, TelegramUser.id == OutboxMessage.user_id)
+        .join(Family, Family.id == TelegramUser.family_id)
+        .where(
+            OutboxMessage.broadcast_id == broadcast_id,
+            OutboxMessage.state.in_((OutboxState.BLOCKED, OutboxState.FAILED)),
+        )
+        .options(selectinload(Family.members))
+    )
+    names: dict[OutboxState, list[str]] = {}
+    for state, family in rows:
+        names.setdefault(state, []).append(family_name(family))
+    return {state: sorted(found, key=str.casefold) for state, found in names.items()}
 
 
 def _audit(

@@ -105,7 +105,7 @@ async def show_broadcasts(update: Update, context: BotContext) -> object:
         await send_long(
             update,
             context,
-            broadcast_text(staff.tr, view, zone),
+            broadcast_text(staff.tr, view, zone, held_until(context, view)),
             broadcast_buttons(context, staff.tr, view),
         )
     new = InlineKeyboardMarkup([[button(context, staff.tr._("+ Siaran baru"), KIND, "new")]])
@@ -324,7 +324,7 @@ async def show_report(update: Update, context: BotContext, staff: Staff, broadca
     view, zone = await in_session(context, read)
     await say(
         update,
-        report_text(staff.tr, view, zone),
+        report_text(staff.tr, view, zone, held_until(context, view)),
         broadcast_buttons(context, staff.tr, view, report=False),
     )
 
@@ -369,7 +369,7 @@ async def ask_to_cancel(
     text = (
         tr._("Batalkan siaran ini? Pesan yang belum terkirim tidak akan dikirim.")
         + "\n\n"
-        + broadcast_text(tr, view, zone)
+        + broadcast_text(tr, view, zone, held_until(context, view))
     )
     await say(update, text, InlineKeyboardMarkup(rows))
 
@@ -481,11 +481,23 @@ def waiting(view: BroadcastView) -> int:
 # --- texts ----------------------------------------------------------------------------------
 
 
-def status_text(tr: Translator, view: BroadcastView) -> str:
+def held_until(context: BotContext, view: BroadcastView) -> datetime | None:
+    """When quiet hours let its waiting messages go, if they hold all of them now."""
+    return view.held_until(context.services.quiet, utc_now())
+
+
+def status_text(
+    tr: Translator, view: BroadcastView, zone: TimeZone, held: datetime | None = None
+) -> str:
     if view.status is BroadcastStatus.CANCELLED:
         return tr._("Dibatalkan")
     if view.status is BroadcastStatus.SCHEDULED:
         return tr._("Terjadwal")
+    if held is not None and waiting(view):
+        return tr._(
+            "Menunggu jam tenang selesai; dikirim pukul {time}",
+            time=tr.local_time(held, zone.value),
+        )
     return tr._("Sedang dikirim") if waiting(view) else tr._("Selesai dikirim")
 
 
@@ -502,11 +514,13 @@ def counts_text(tr: Translator, view: BroadcastView) -> str:
     )
 
 
-def broadcast_text(tr: Translator, view: BroadcastView, zone: TimeZone) -> str:
+def broadcast_text(
+    tr: Translator, view: BroadcastView, zone: TimeZone, held: datetime | None = None
+) -> str:
     shortened = view.text if len(view.text) <= 120 else view.text[:117].rstrip() + "…"
     return "\n".join(
         [
-            f"{status_text(tr, view)} · {when_text(tr, view.send_at, zone)}",
+            f"{status_text(tr, view, zone, held)} · {when_text(tr, view.send_at, zone)}",
             tr._("Ke: {kelompok}", kelompok=", ".join(view.kelompok_names)),
             f"“{shortened}”",
             counts_text(tr, view),
@@ -514,22 +528,33 @@ def broadcast_text(tr: Translator, view: BroadcastView, zone: TimeZone) -> str:
     )
 
 
-def report_text(tr: Translator, view: BroadcastView, zone: TimeZone) -> str:
+def report_text(
+    tr: Translator, view: BroadcastView, zone: TimeZone, held: datetime | None = None
+) -> str:
     counts = view.counts
-    return "\n".join(
-        [
-            tr._("Laporan siaran {when}", when=when_text(tr, view.send_at, zone)),
-            tr._("Ke: {kelompok}", kelompok=", ".join(view.kelompok_names)),
-            tr._("Status: {status}", status=status_text(tr, view)),
+    lines = [
+        tr._("Laporan siaran {when}", when=when_text(tr, view.send_at, zone)),
+        tr._("Ke: {kelompok}", kelompok=", ".join(view.kelompok_names)),
+        tr._("Status: {status}", status=status_text(tr, view, zone, held)),
+        "",
+        tr._("✅ Terkirim: {count}", count=counts[OutboxState.SENT]),
+        tr._("🚫 Diblokir (pengguna memblokir bot): {count}", count=counts[OutboxState.BLOCKED]),
+        tr._("⚠️ Gagal: {count}", count=counts[OutboxState.FAILED]),
+        tr._("⏳ Menunggu: {count}", count=waiting(view)),
+    ]
+    blocked = view.undelivered.get(OutboxState.BLOCKED, [])
+    failed = view.undelivered.get(OutboxState.FAILED, [])
+    if blocked:
+        lines += [
             "",
-            tr._("✅ Terkirim: {count}", count=counts[OutboxState.SENT]),
-            tr._(
-                "🚫 Diblokir (pengguna memblokir bot): {count}", count=counts[OutboxState.BLOCKED]
-            ),
-            tr._("⚠️ Gagal: {count}", count=counts[OutboxState.FAILED]),
-            tr._("⏳ Menunggu: {count}", count=waiting(view)),
+            tr._("Memblokir bot (mohon dihubungi langsung):"),
+            *(f"• {n}" for n in blocked),
         ]
-    )
+    if failed:
+        lines += ["", tr._("Gagal terkirim:")]
+        lines += [f"• {name}" for name in failed]
+        lines.append(tr._('Tekan "Kirim ulang yang gagal" untuk mencoba lagi.'))
+    return "\n".join(lines)
 
 
 def pick_text(tr: Translator) -> str:

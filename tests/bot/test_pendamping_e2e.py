@@ -25,7 +25,8 @@ from bot.pendamping import kelompok as pendamping_tools
 from core.formatting import long_date
 from core.settings import Settings
 from devtools.emulator import BotApiEmulator, SentMessage
-from programme import meetings
+from programme import meetings, pendamping_access
+from programme.buttons import ButtonKind
 from programme.db import make_engine, make_session_factory
 from programme.demo import demo_handles
 from programme.models import (
@@ -51,6 +52,7 @@ MARIA = demo_handles()["pendamping"]  # DEMO-PDP-5315-1, Manggarai Barat (WITA)
 YULIANA = demo_handles()["kpm-wita"]  # a linked KPM in one of Maria's kelompok
 ADMIN = demo_handles()["admin"]
 NEW_USER = 777_200_001  # not in the demo roster: links with a code from /undangan
+NEW_PENDAMPING = 777_200_009  # becomes Fransiskus (DEMO-PDP-5315-2) by an admin's link
 WITA = ZoneInfo("Asia/Makassar")
 
 
@@ -223,6 +225,42 @@ async def test_kelompok_lists_her_kelompok_with_how_many_families_linked(
     assert "✅ Yuliana Ndahur" in text
     assert "⏳ " in text
     assert "Pertemuan berikutnya:" in text and "WITA" in text
+
+
+async def test_an_admins_pendamping_link_onboards_a_new_pendamping_with_the_menu(
+    bot: Application,  # type: ignore[type-arg]
+    emulator: BotApiEmulator,
+    db: sessionmaker[Session],
+    secret_key: str,
+) -> None:
+    with db.begin() as session:
+        fransiskus = pendamping_access.find_pendamping(session, "DEMO-PDP-5315-2")
+        assert fransiskus is not None
+        fransiskus_id = fransiskus.id
+        issued = pendamping_access.issue_pendamping_link(
+            session,
+            pendamping_id=fransiskus_id,
+            secret_key=secret_key,
+            now=datetime.now(UTC),
+            actor="admin:test",
+        )
+    newcomer = Chat(emulator, NEW_PENDAMPING)
+    before = newcomer.count()
+
+    emulator.user_sends_command(NEW_PENDAMPING, "/start", issued.code, first_name="Frans")
+
+    (welcome,) = await newcomer.expect(before)
+    assert "Fransiskus Jelalu" in (welcome.text or "") and "pendamping" in (welcome.text or "")
+    await eventually(lambda: f"chat:{NEW_PENDAMPING}" in emulator.commands)
+    menu = [c["command"] for c in emulator.commands[f"chat:{NEW_PENDAMPING}"]]
+    assert {"jadwal", "siaran", "kelompok", "undangan"} <= set(menu)
+    (listing,) = await newcomer.say("/kelompok")
+    assert "keluarga" in (listing.text or "") and labels(listing)  # Fransiskus' own kelompok
+    with db() as session:
+        user = session.scalars(
+            select(TelegramUser).where(TelegramUser.telegram_user_id == NEW_PENDAMPING)
+        ).one()
+        assert user.pendamping_id == fransiskus_id
 
 
 async def test_undangan_makes_codes_that_link_a_new_telegram_user(
@@ -497,6 +535,7 @@ async def test_siaran_report_shows_a_failed_message_and_resends_it(
     assert "Gagal 1" in (item.text or "")
     (report,) = await chat.tap(item, "Laporan")
     assert "⚠️ Gagal: 1" in (report.text or "")
+    assert "Gagal terkirim:\n• Yuliana" in (report.text or "")  # whom to phone
     (resent,) = await chat.tap(report, "Kirim ulang yang gagal")
     assert "1 pesan yang gagal akan dikirim ulang" in (resent.text or "")
     received = await yuliana.next_where(is_it, received_before)
@@ -632,7 +671,10 @@ async def test_forged_buttons_and_pendamping_buttons_in_other_hands_are_refused(
             [
                 [
                     InlineKeyboardButton(
-                        "Ya", callback_data=services.signer.sign("mt", f"xy.{target_id}")
+                        "Ya",
+                        callback_data=services.signer.sign(
+                            ButtonKind.MEETING, f"xy.{target_id}", for_user=YULIANA
+                        ),
                     )
                 ]
             ]

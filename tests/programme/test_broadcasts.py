@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from core.quiet import QuietHours
 from programme import outbox
 from programme.broadcasts import (
     MAX_TEXT,
@@ -31,6 +32,7 @@ from programme.models import (
     TelegramUser,
     TimeZone,
 )
+from programme.recipients import family_name
 from tests.programme.roster import (
     DAHLIA,
     FRANSISKUS,
@@ -373,3 +375,49 @@ def test_recent_broadcasts_are_newest_first(seeded: Session, demo_now: datetime)
     assert [view.id for view in recent] == [made[2].id, made[1].id]
     assert [view.text for view in recent] == ["Pesan 2", "Pesan 1"]
     assert all(view.send_at.tzinfo is UTC for view in recent)
+
+
+# --- what the report tells the pendamping --------------------------------------------------------
+
+
+def test_the_report_names_the_families_it_did_not_reach(
+    seeded: Session, demo_now: datetime
+) -> None:
+    accounts = members(seeded)
+    broadcast = new_broadcast(seeded, demo_now)
+    queue_broadcast(seeded, broadcast_id=broadcast.id, now=demo_now)
+    claimed = outbox.claim_next(seeded, now=demo_now, quiet=None)
+    assert claimed is not None
+    outbox.mark_failed(seeded, claimed.id, error="Bad Request", now=demo_now)
+    failed_user = seeded.get(OutboxMessage, claimed.id).user_id  # type: ignore[union-attr]
+
+    view = broadcast_view(seeded, broadcast_id=broadcast.id, pendamping_id=maria(seeded))
+
+    failed_family = seeded.get(TelegramUser, failed_user).family  # type: ignore[union-attr]
+    blocked_family = accounts["unreachable"].family
+    assert view.undelivered[OutboxState.FAILED] == [family_name(failed_family)]  # type: ignore[arg-type]
+    assert view.undelivered[OutboxState.BLOCKED] == [family_name(blocked_family)]  # type: ignore[arg-type]
+
+
+def test_a_routine_broadcast_held_by_quiet_hours_says_when_it_goes(
+    seeded: Session, demo_now: datetime
+) -> None:
+    members(seeded)
+    broadcast = new_broadcast(seeded, demo_now)
+    queue_broadcast(seeded, broadcast_id=broadcast.id, now=demo_now)
+    view = broadcast_view(seeded, broadcast_id=broadcast.id, pendamping_id=maria(seeded))
+    night = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)  # 22.00 WITA
+    quiet = QuietHours(time(21), time(6))
+
+    assert view.held_until(quiet, night) == datetime(2026, 11, 23, 22, 0, tzinfo=UTC)  # 06.00 WITA
+    assert view.held_until(quiet, demo_now) is None  # 11.00 WITA: going out now
+    assert view.held_until(None, night) is None  # QUIET_HOURS=off
+
+
+def test_an_urgent_broadcast_is_never_held(seeded: Session, demo_now: datetime) -> None:
+    members(seeded)
+    broadcast = new_broadcast(seeded, demo_now, urgent=True)
+    queue_broadcast(seeded, broadcast_id=broadcast.id, now=demo_now)
+    view = broadcast_view(seeded, broadcast_id=broadcast.id, pendamping_id=maria(seeded))
+
+    assert view.held_until(QuietHours(), datetime(2026, 11, 23, 14, 0, tzinfo=UTC)) is None
