@@ -123,6 +123,7 @@ def _retrain_page(
         state_text=lambda state: state_text(tr, state),
         set_name=lambda name: set_name(tr, name),
         topic=lambda intent: topic_name(tr, intent),
+        requester=lambda actor: requester_name(tr, actor),
         notice=notice,
         error=error,
     )
@@ -192,6 +193,13 @@ def refusal_text(tr: Translator, reason: str, *, job: RetrainJob | None = None) 
         case "nothing_to_restore":
             return tr._("Tidak ada model sebelumnya untuk dipulihkan.")
     return tr._("Pelatihan tidak ditemukan.")
+
+
+def requester_name(tr: Translator, actor: str) -> str:
+    """Who started a job: a dashboard account's name, or the command line."""
+    if actor.startswith("admin:"):
+        return actor.removeprefix("admin:")
+    return tr._("baris perintah") if actor == "cli" else actor
 
 
 def state_text(tr: Translator, state: RetrainState) -> str:

@@ -59,6 +59,8 @@ class RetrainSetup:
     data: Path = PROJECT_ROOT / "data" / "nlu"
     config: Path = PROJECT_ROOT / "config.yml"
     sets: Callable[[], Mapping[str, list[Example]]] = field(default=evaluation_sets)
+    # A Rasa server the comparison may load models into; None: a temporary one per job.
+    scratch_url: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RetrainSetup:
@@ -148,6 +150,7 @@ class Retrainer:
                 candidate,
                 current,
                 setup.sets(),
+                url=setup.scratch_url,
                 on_progress=lambda p: self._progress(
                     job_id, progress=TRAINING_SHARE + p * (100 - TRAINING_SHARE) // 100
                 ),

@@ -61,11 +61,12 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # Rasa's own log lines ("2026-12-04 18:39:27 INFO rasa…") and its last word; the rest of its
 # output (TensorFlow and deprecation warnings) says nothing to an admin.
 _WORTH_SHOWING = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d |Your Rasa model|Error|error:")
-_FINISHED_COMPONENT = "Finished training component"
+# One of these per trained component: trained now, or taken from Rasa's cache (.rasa/cache).
+_COMPONENT_DONE = re.compile(r"Finished training component|Restored component")
 
 
 def trainable_components(config: Path) -> int:
-    """How many "Finished training component" lines a training of `config` prints, about."""
+    """How many component lines (trained or restored) a training of `config` prints, about."""
     document = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
     # The tokenizer and the FallbackClassifier are not trained; every other component is.
     return max(1, len(document.get("pipeline") or ()) - 2)
@@ -110,7 +111,7 @@ def train_candidate(
             continue
         shown.append(line)
         on_line(line)
-        if _FINISHED_COMPONENT in line:
+        if _COMPONENT_DONE.search(line):
             finished += 1
             on_progress(min(99, 100 * finished // expected))
     if process.wait() != 0 or not target.exists():
@@ -271,22 +272,33 @@ def compare_models(
     current: Path | None,
     sets: Mapping[str, list[Example]],
     *,
+    url: str | None = None,
     on_progress: OnProgress = lambda percent: None,
 ) -> ModelComparison:
-    """Score both models on every set with one temporary Rasa server (PUT /model between)."""
-    server = start_server(port=free_port(), model=candidate)
+    """Score both models on every set with one Rasa server (PUT /model between them).
+
+    The server is a temporary one, never one the bot uses; `url` names a scratch server to use
+    instead (the tests keep one running).
+    """
+    server = None
+    if url is None:
+        server = start_server(port=free_port(), model=candidate)
+        url = server.url
+    else:
+        load_model(url, candidate)
     try:
         on_progress(25)
-        new = evaluate_sets(sets, model=candidate, url=server.url)
+        new = evaluate_sets(sets, model=candidate, url=url)
         on_progress(50)
         old: dict[str, Report] = {}
         if current is not None:
-            load_model(server.url, current)
+            load_model(url, current)
             on_progress(60)
-            old = evaluate_sets(sets, model=current, url=server.url)
+            old = evaluate_sets(sets, model=current, url=url)
         on_progress(100)
     finally:
-        server.stop()
+        if server is not None:
+            server.stop()
     return ModelComparison(
         candidate=candidate.name,
         current=current.name if current else None,

@@ -1,8 +1,9 @@
 """Tiny NLU models for tests that are about the retraining loop, not about the model's quality.
 
 A model trained on a few examples per intent takes seconds; more examples make a better model
-and two make a clearly worse one. Models are trained once per test session into one directory
-(named by their inputs' fingerprint, so a second request for the same data trains nothing).
+and two make a clearly worse one. The data is written afresh in every test session (from the
+current data/nlu); the models are kept in models/tests/, named by their inputs' fingerprint like
+every model, so a model is trained again only when its inputs changed (`make clean` removes them).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from nlu.retrain import train_candidate
 from nlu.trainingdata import TRAINING_DIR, Example, load_examples
 
 CONFIG = PROJECT_ROOT / "config.yml"
+# Beside the real models but out of their way: nlu.server only looks at models/nlu-*.tar.gz.
+TINY_MODELS = PROJECT_ROOT / "models" / "tests"
 
 
 def first_per_intent(examples: list[Example], count: int) -> list[Example]:
@@ -49,9 +52,9 @@ def small_evaluation_sets(per_intent: int = 4) -> Mapping[str, list[Example]]:
 
 
 def tiny_model(cache: Path, per_intent: int) -> Path:
-    """A model trained on `per_intent` examples per intent (trained once per session)."""
+    """A model trained on `per_intent` examples per intent (only when its inputs changed)."""
     model, _ = train_candidate(
-        data=tiny_training_data(cache, per_intent), config=CONFIG, models_dir=cache / "models"
+        data=tiny_training_data(cache, per_intent), config=CONFIG, models_dir=TINY_MODELS
     )
     return model
 
@@ -64,5 +67,5 @@ def copy_model(model: Path, models_dir: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where this session's tiny training data and models live."""
+    """Where this session's tiny training data lives."""
     return tmp_path_factory.getbasetemp() / "tiny-nlu"
