@@ -13,7 +13,7 @@ from admin.retraining import ActivationRefused, Retrainer
 from admin.web import Page, login_required, render
 from core.i18n import Translator
 from nlu.retrain import ModelComparison
-from nlu.schema import Intent
+from nlu.topics import topic_name
 from nlu.trainingdata import load_examples
 from programme import retraining
 from programme.models import RetrainJob, RetrainState
@@ -122,7 +122,7 @@ def _retrain_page(
         ready=RetrainState.READY,
         state_text=lambda state: state_text(tr, state),
         set_name=lambda name: set_name(tr, name),
-        topic=lambda intent: topic_name(tr, intent),
+        topic=lambda intent: topic_name(intent, tr),
         requester=lambda actor: requester_name(tr, actor),
         notice=notice,
         error=error,
@@ -232,36 +232,3 @@ def set_name(tr: Translator, name: str) -> str:
         case "test":
             return tr._("set uji (test)")
     return name
-
-
-def topic_name(tr: Translator, intent: str) -> str:
-    """The topic staff see for an intent (never the intent's code)."""
-    names = {
-        Intent.ASK_PAYMENT_SCHEDULE: tr._("Jadwal pencairan"),
-        Intent.ASK_BENEFIT_AMOUNT: tr._("Besaran bantuan"),
-        Intent.ASK_PAYMENT_STATUS: tr._("Status pencairan keluarga"),
-        Intent.ASK_RECIPIENT_CHECK: tr._("Cek penerima bansos"),
-        Intent.ASK_REGISTRATION: tr._("Pendaftaran dan syarat"),
-        Intent.ASK_OBLIGATIONS: tr._("Kewajiban KPM"),
-        Intent.ASK_P2K2_MODULES: tr._("Modul P2K2"),
-        Intent.ASK_P2K2_SCHEDULE: tr._("Jadwal pertemuan P2K2"),
-        Intent.ASK_GRADUATION: tr._("Graduasi"),
-        Intent.ASK_AFTER_GRADUATION: tr._("Setelah graduasi"),
-        Intent.ASK_BPNT: tr._("BPNT / Kartu Sembako"),
-        Intent.REPORT_CARD_PROBLEM: tr._("Masalah kartu KKS"),
-        Intent.FILE_COMPLAINT: tr._("Pengaduan"),
-        Intent.ASK_PENDAMPING_CONTACT: tr._("Kontak pendamping"),
-        Intent.UPDATE_FAMILY_DATA: tr._("Perubahan data keluarga"),
-        Intent.GREET: tr._("Salam"),
-        Intent.THANK: tr._("Ucapan terima kasih"),
-        Intent.GOODBYE: tr._("Pamit"),
-        Intent.BOT_CHALLENGE: tr._("Bot atau manusia?"),
-        Intent.ASK_HELP: tr._("Bantuan dan menu"),
-        Intent.REQUEST_HUMAN: tr._("Minta bicara dengan petugas"),
-        Intent.OUT_OF_SCOPE: tr._("Di luar topik"),
-        Intent.NLU_FALLBACK: tr._("Tidak yakin"),
-    }
-    try:
-        return names[Intent(intent)]
-    except ValueError:
-        return intent
