@@ -1,4 +1,4 @@
-"""`pkh stage open` against a fresh demo database named by DATABASE_URL."""
+"""`pkh stage open` and `pkh stage close` against a fresh demo database named by DATABASE_URL."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from core.settings import get_settings
 from pkh.cli import app
 from programme.db import make_engine, make_session_factory
-from programme.models import OutboxKind, OutboxMessage
+from programme.models import OutboxKind, OutboxMessage, PaymentWindow
 
 MANGGARAI_BARAT = "53.15"
 
@@ -56,3 +56,23 @@ def test_an_unknown_region_is_a_clear_error(cli_env: str) -> None:
     result = CliRunner().invoke(app, ["stage", "open", "2026", "4", "--region", "99.99"])
     assert result.exit_code != 0
     assert "99.99" in result.output
+
+
+def test_closing_a_stage_from_the_command_line_marks_its_window_closed(cli_env: str) -> None:
+    # The module's database is shared: the window may have been opened (and moved) above.
+    args = ["stage", "close", "2026", "4", "--region", MANGGARAI_BARAT, "--channel", "bri"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "stage 4/2026 closed in 53.15 (bri), 2026-11-16 – " in result.output
+    engine = make_engine(cli_env)
+    with make_session_factory(engine)() as session:
+        closed = session.scalars(
+            select(PaymentWindow).where(
+                PaymentWindow.channel_code == "bri", PaymentWindow.closed_at.is_not(None)
+            )
+        ).all()
+    engine.dispose()
+    assert [w.starts_on.isoformat() for w in closed] == ["2026-11-16"]
+    unknown = CliRunner().invoke(app, ["stage", "close", "2026", "4", "--region", "99.99"])
+    assert unknown.exit_code != 0
+    assert "99.99" in unknown.output
