@@ -109,12 +109,13 @@ def delay_after(failures: int) -> timedelta:
     if failures < FREE_FAILURES_PER_PAIR:
         return timedelta(0)
     doublings = min(failures - FREE_FAILURES_PER_PAIR, _doublings_to_max())
-    return min(FIRST_DELAY * 2**doublings, MAX_DELAY)
+    delay: timedelta = FIRST_DELAY * (1 << doublings)
+    return min(delay, MAX_DELAY)
 
 
 def _doublings_to_max() -> int:
     doublings = 0
-    while FIRST_DELAY * 2**doublings < MAX_DELAY:
+    while FIRST_DELAY * (1 << doublings) < MAX_DELAY:
         doublings += 1
     return doublings
 

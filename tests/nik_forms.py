@@ -10,10 +10,28 @@ from hypothesis import strategies as st
 SEPARATORS = (" ", "\u00a0", ".", "-", "\t", " - ", ". ", "  ", "\u2009", "\u202f", "–", "\u200b")
 
 
+any_16_digits = st.text(alphabet="0123456789", min_size=16, max_size=16)
+
+_PROVINCES = [11, 12, 13, 14, 15, 16, 17, 18, 19, 21, 31, 32, 33, 34, 35, 36, 51, 52, 53]
+_PROVINCES += [61, 62, 63, 64, 65, 71, 72, 73, 74, 75, 76, 81, 82, 91, 92, 94]
+
+
 @st.composite
-def nik_forms(draw: st.DrawFn) -> tuple[str, str]:
+def realistic_niks(draw: st.DrawFn) -> str:
+    """A NIK as Dukcapil writes it: province, regency, district, birth date (+40 for women),
+    serial. Unlike any 16 digits, it never looks like a timestamp's digits."""
+    day = draw(st.integers(1, 28)) + draw(st.sampled_from([0, 40]))
+    return (
+        f"{draw(st.sampled_from(_PROVINCES)):02d}{draw(st.integers(1, 79)):02d}"
+        f"{draw(st.integers(1, 40)):02d}{day:02d}{draw(st.integers(1, 12)):02d}"
+        f"{draw(st.integers(0, 99)):02d}{draw(st.integers(1, 9999)):04d}"
+    )
+
+
+@st.composite
+def nik_forms(draw: st.DrawFn, digits: st.SearchStrategy[str] = any_16_digits) -> tuple[str, str]:
     """(the 16 digits, the NIK as typed): plain, in groups of four, or cut anywhere."""
-    nik = draw(st.text(alphabet="0123456789", min_size=16, max_size=16))
+    nik = draw(digits)
     shape = draw(st.sampled_from(["plain", "fours", "six-six-four", "anywhere"]))
     if shape == "plain":
         return nik, nik
@@ -40,9 +58,11 @@ _context_text = st.text(
 
 
 @st.composite
-def messages_with_nik(draw: st.DrawFn) -> tuple[str, str]:
+def messages_with_nik(
+    draw: st.DrawFn, digits: st.SearchStrategy[str] = any_16_digits
+) -> tuple[str, str]:
     """(the 16 digits, a message that holds the NIK in some typed form)."""
-    nik, typed = draw(nik_forms())
+    nik, typed = draw(nik_forms(digits))
     template = draw(
         st.sampled_from(
             [

@@ -2,59 +2,29 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 import socket
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from admin import pages
 from admin.app import BODY_LIMITS, build_admin_app
-from admin.server import server_config
 from admin.web import DEFAULT_BODY_LIMIT, SECURITY_HEADERS
 from core.settings import Settings, get_settings
 from programme import logins
 from tests.admin.conftest import PASSWORD, FakeClock, form_token, log_in, make_account
+from tests.admin.servers import RunningServer, running_server
 
 WRONG = "tebak-tebakan-saja"
-
-
-@dataclass
-class RunningServer:
-    url: str
-    host: str
-    port: int
-
-
-@contextmanager
-def running_server(app: Starlette, settings: Settings) -> Iterator[RunningServer]:
-    """The dashboard on a free port of 127.0.0.1, configured as `pkh admin serve` does."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(server_config(app, settings, host="127.0.0.1", port=port))
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the dashboard did not start"
-        time.sleep(0.05)
-    try:
-        yield RunningServer(f"http://127.0.0.1:{port}", "127.0.0.1", port)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
 
 
 @pytest.fixture
