@@ -54,8 +54,6 @@ from tests.admin.conftest import PASSWORD, form_token
 from tests.admin.servers import RunningServer, running_server
 from tests.nik_forms import leaks, messages_with_nik, nik_forms, realistic_niks
 
-pytestmark = pytest.mark.integration
-
 # Shaped like a real token (python-telegram-bot and httpx print it in every request URL).
 TOKEN = "7012345678:AAHk3qP9zX2vL8mN4rT6yW1bC5dF7gH0jKl"
 ADMIN = "admin-nik-e2e"
