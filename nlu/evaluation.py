@@ -117,11 +117,11 @@ def _f1(precision: float, recall: float) -> float:
 
 def intent_scores(pairs: list[tuple[str, str]]) -> tuple[float, float, dict[str, Scores]]:
     """Accuracy, macro-F1 over the §4 intents present, and per-intent scores (true, predicted)."""
-    labels = [intent for intent in INTENTS if any(t == intent for t, _ in pairs)]
+    labels = [str(intent) for intent in INTENTS if any(t == intent for t, _ in pairs)]
     true_counts = Counter(t for t, _ in pairs)
     predicted_counts = Counter(p for _, p in pairs)
     hits = Counter(t for t, p in pairs if t == p)
-    per_intent = {}
+    per_intent: dict[str, Scores] = {}
     for label in labels:
         precision = hits[label] / predicted_counts[label] if predicted_counts[label] else 0.0
         recall = hits[label] / true_counts[label]
