@@ -8,7 +8,15 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
-from admin.audit import PAGE_SIZE, AuditFilter, details_text, find_entries
+from admin.audit import (
+    PAGE_SIZE,
+    AuditFilter,
+    action_choices,
+    action_label,
+    details_text,
+    find_entries,
+    target_text,
+)
 from admin.auth import require_admin
 from admin.web import Page, login_required, render
 
@@ -41,6 +49,9 @@ def audit_log(request: Request, page: Page) -> Response:
         page_size=PAGE_SIZE,
         filters=filters,
         details_text=details_text,
+        action_label=action_label,
+        action_choices=action_choices,
+        target_text=target_text,
         previous_link=_link(filters, found.number - 1) if found.number > 1 else None,
         next_link=_link(filters, found.number + 1) if found.number < found.page_count else None,
         error=page.viewer.tr._("Tanggal ditulis TTTT-BB-HH.") if bad_day else None,
