@@ -64,6 +64,7 @@ from programme.payments import (
     national_window,
     schedule_updated_on,
     stage_of,
+    stage_to_come,
     stages_of_year,
     window_state,
 )
@@ -229,10 +230,13 @@ def asked_year(request: Request, household: Household | None) -> int:
     return request.parse.year(today) or today.year
 
 
-def requested_stages(request: Request, household: Household | None) -> AskedStages:
+def requested_stages(
+    request: Request, household: Household | None, *, to_come: bool = False
+) -> AskedStages:
     """The stages named in the question, of the year it names (else this year's).
 
-    No stage named: the current stage, or every stage of another year when one is named.
+    No stage named: every stage of another year when one is named; else the current stage
+    (with `to_come`, the one being paid or the next to start, for "kapan cair?").
     """
     today = local_today(request, household)
     named_year = request.parse.year(today)
@@ -245,15 +249,20 @@ def requested_stages(request: Request, household: Household | None) -> AskedStag
     if named_year is not None and named_year != today.year:
         return AskedStages(year, list(stages_of_year(request.session, year=year)))
     zone = household.time_zone if household else TimeZone.WIB
-    current = current_stage(request.session, now=request.now, time_zone=zone)
+    find = stage_to_come if to_come else current_stage
+    current = find(request.session, now=request.now, time_zone=zone)
     return AskedStages(current.year if current else year, [current] if current else [])
 
 
 def per_stage(
-    request: Request, household: Household | None, render: Callable[[PaymentStage], str]
+    request: Request,
+    household: Household | None,
+    render: Callable[[PaymentStage], str],
+    *,
+    to_come: bool = False,
 ) -> list[str]:
     """`render` every requested stage, saying which ones we have no schedule for."""
-    asked = requested_stages(request, household)
+    asked = requested_stages(request, household, to_come=to_come)
     if not asked.stages:
         return [missing_schedule_text(request, asked.year), faq_text(request, SCHEDULE)]
     return [
@@ -361,7 +370,7 @@ def answer_payment_schedule(request: Request) -> Reply:
     parts = [faq_text(request, SCHEDULE, topic)] if topic else []
     if household is not None:
         parts += per_stage(
-            request, household, lambda stage: own_schedule(request, household, stage)
+            request, household, lambda stage: own_schedule(request, household, stage), to_come=True
         )
     else:
         if not topic:

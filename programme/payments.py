@@ -85,6 +85,37 @@ def current_stage(
     ).first()
 
 
+def stage_to_come(
+    session: Session, *, now: datetime, time_zone: str = TimeZone.WIB
+) -> PaymentStage | None:
+    """The stage being paid today; when none is, the next one to start, else `current_stage`.
+
+    What "kapan cair?" is about: in January, once next year's stage I is known, that stage
+    rather than last year's finished stage IV.
+    """
+    today = local_date(now, time_zone)
+    national = (PaymentWindow.region_id.is_(None), PaymentWindow.channel_code.is_(None))
+    query = select(PaymentStage).join(PaymentWindow, PaymentWindow.stage_id == PaymentStage.id)
+    running = session.scalars(
+        query.where(
+            *national,
+            PaymentWindow.starts_on <= today,
+            PaymentWindow.ends_on >= today,
+            PaymentWindow.closed_at.is_(None),
+        )
+        .order_by(PaymentWindow.starts_on.desc())
+        .limit(1)
+    ).first()
+    if running is not None:
+        return running
+    coming = session.scalars(
+        query.where(*national, PaymentWindow.starts_on > today)
+        .order_by(PaymentWindow.starts_on)
+        .limit(1)
+    ).first()
+    return coming or current_stage(session, now=now, time_zone=time_zone)
+
+
 def schedule_updated_on(session: Session) -> date | None:
     """The newest date any schedule row was sourced or imported on; None for an empty calendar."""
     stages = session.scalar(select(func.max(PaymentStage.source_date)))

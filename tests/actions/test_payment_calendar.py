@@ -22,6 +22,7 @@ from tests.actions.conftest import Ask
 
 DEC_4 = datetime(2026, 12, 4, 3, 0, tzinfo=UTC)  # 10.00 WIB, 11.00 WITA
 DEC_3 = datetime(2026, 12, 3, 3, 0, tzinfo=UTC)
+JAN_5 = datetime(2027, 1, 5, 3, 0, tzinfo=UTC)
 SCHEDULE_2027 = Path(__file__).parents[2] / "data" / "import-examples" / "payment_schedule.csv"
 
 
@@ -82,6 +83,19 @@ def test_next_year_without_a_stage_lists_next_years_stages(ask: Ask) -> None:
     reply = ask("ask_payment_schedule", "jadwal pkh tahun depan", year="tahun_depan", now=DEC_4)
     assert "Jadwal pencairan PKH tahun 2027:" in reply.text
     assert "• Tahap I: 15 Februari – 31 Maret 2027 (belum dimulai)" in reply.text
+
+
+@pytest.mark.usefixtures("imported_2027")
+def test_in_january_kapan_cair_is_about_the_stage_to_come(ask: Ask) -> None:
+    reply = ask("ask_payment_schedule", "kapan cair", as_="kpm-wita", now=JAN_5)
+    assert "Tahap I tahun 2027:" in reply.text
+    assert "15–26 Februari 2027 (belum dimulai)" in reply.text
+
+
+def test_in_january_without_a_new_schedule_the_last_stage_is_shown_finished(ask: Ask) -> None:
+    reply = ask("ask_payment_schedule", "kapan cair", as_="kpm-wita", now=JAN_5)
+    assert "Tahap IV tahun 2026:" in reply.text
+    assert "16–27 November 2026 (sudah selesai)" in reply.text
 
 
 def test_a_past_year_is_answered_from_that_years_rows(ask: Ask) -> None:
@@ -147,8 +161,7 @@ def test_a_closed_stage_is_closed_whatever_its_dates(ask: Ask, demo_now: datetim
 
 
 def test_the_national_overview_computes_each_stage_from_today(ask: Ask) -> None:
-    in_january = datetime(2027, 1, 5, 3, 0, tzinfo=UTC)
-    reply = ask("ask_payment_schedule", "jadwal pkh 2026", year="2026", now=in_january)
+    reply = ask("ask_payment_schedule", "jadwal pkh 2026", year="2026", now=JAN_5)
     assert "• Tahap IV: Oktober–Desember (sudah selesai)" in reply.text
 
 
