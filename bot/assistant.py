@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from actions import Asker, Reply, Request, answer
 from actions.content import main_menu
+from bot import groups
 from core.i18n import translator
 from nlu.client import NLUClient, NLUError, ParseResult
 from programme import questions
@@ -44,27 +45,42 @@ class Assistant:
         self._clock = clock
         self._channel = channel  # "telegram" or "terminal", for the statistics
 
-    async def reply_to_text(self, text: str, asker: Asker) -> Reply:
-        """Understand a free-text message and answer it."""
+    async def reply_to_text(
+        self, text: str, asker: Asker, *, group_of_bot: str | None = None
+    ) -> Reply:
+        """Understand a free-text message and answer it.
+
+        `group_of_bot` (the bot's username) says the message was written in a group: general
+        facts only there, and a link to the private chat for a question about the asker's own
+        family (bot.groups).
+        """
         try:
             parse = await self._nlu.parse(text)
         except NLUError as error:
             log.warning("answering without NLU: %s", error)
             return await asyncio.to_thread(self._answer_without_nlu, text, asker)
-        return await asyncio.to_thread(self._answer, parse, asker)
+        return await asyncio.to_thread(self._answer, parse, asker, group_of_bot)
 
-    async def reply_to_topic(self, intent: str, asker: Asker) -> Reply:
+    async def reply_to_topic(
+        self, intent: str, asker: Asker, *, group_of_bot: str | None = None
+    ) -> Reply:
         """Answer a topic button ("ask:<intent>") as if the user had asked that question."""
         parse = ParseResult(
             text=f"[{intent}]", intent=intent, confidence=1.0, ranking=(), entities=()
         )
-        return await asyncio.to_thread(self._answer, parse, asker)
+        return await asyncio.to_thread(self._answer, parse, asker, group_of_bot)
 
-    def _answer(self, parse: ParseResult, asker: Asker) -> Reply:
+    def _answer(self, parse: ParseResult, asker: Asker, group_of_bot: str | None = None) -> Reply:
         now = self._clock()
+        tr = translator(asker.language)
         with self._sessions.begin() as session:
-            request = Request(parse, asker, session, now, translator(asker.language))
-            reply = answer(request)
+            if group_of_bot is None:
+                reply = answer(Request(parse, asker, session, now, tr))
+            elif groups.is_personal(parse):
+                reply = groups.continue_privately(tr, group_of_bot, parse.intent)
+            else:
+                general = groups.general_asker(asker)
+                reply = groups.for_group(answer(Request(parse, general, session, now, tr)))
             if reply.unanswered is not None:
                 record_unanswered(
                     session, parse=parse, asker=asker, reason=reply.unanswered, now=now

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import signal
+from collections.abc import Coroutine
 from datetime import UTC, datetime, timedelta
+from typing import Any, NoReturn
 
 import typer
 
@@ -20,27 +24,76 @@ def run_bot(
     listen: str = typer.Option("127.0.0.1", help="Webhook mode: address to listen on."),
     port: int = typer.Option(8443, help="Webhook mode: port to listen on."),
 ) -> None:
-    """Run the bot (long polling, or --webhook URL); stops cleanly on SIGTERM or Ctrl-C."""
+    """Run the bot (long polling, or --webhook URL); stops cleanly on SIGTERM or Ctrl-C.
+
+    It exits non-zero only when it cannot run at all, with one line saying why: the
+    configuration is incomplete or wrong, or Telegram rejects the token. Telegram being slow or
+    down at start-up is waited out (bot.startup).
+    """
+    from pydantic import ValidationError
     from telegram import Update
+    from telegram.error import InvalidToken
 
-    from bot.app import build_application
+    from bot.app import build_application, serve_webhook
 
-    settings = get_settings()
-    application = build_application(settings)
-    if webhook is None:
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
-        return
-    secret = settings.telegram_webhook_secret
-    if secret is None:
-        raise typer.BadParameter("webhook mode needs TELEGRAM_WEBHOOK_SECRET")
-    application.run_webhook(
-        listen=listen,
-        port=port,
-        url_path="telegram",
-        webhook_url=webhook,
-        secret_token=secret.get_secret_value(),
-        allowed_updates=Update.ALL_TYPES,
-    )
+    try:
+        settings = get_settings()
+        if webhook is not None and settings.telegram_webhook_secret is None:
+            raise ValueError("webhook mode needs TELEGRAM_WEBHOOK_SECRET")
+        application = build_application(settings)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        _fail(f"bad configuration: {where}: {first['msg']}")
+    except ValueError as error:
+        _fail(f"bad configuration: {error}")
+    try:
+        if webhook is None:
+            # Wait for Telegram first, in the loop run_polling will use: a rejected token then
+            # ends the run with one line below, not PTB's retry-loop traceback.
+            loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
+            if not _until_signal(loop, application.initialize()):
+                return  # SIGTERM or Ctrl-C while waiting for Telegram
+            application.run_polling(allowed_updates=Update.ALL_TYPES, bootstrap_retries=-1)
+            return
+        secret = settings.telegram_webhook_secret
+        assert secret is not None
+        asyncio.run(
+            serve_webhook(
+                application,
+                listen=listen,
+                port=port,
+                url=webhook,
+                secret_token=secret.get_secret_value(),
+            )
+        )
+    except InvalidToken:
+        _fail(
+            "Telegram rejected TELEGRAM_BOT_TOKEN (401 Unauthorized): check the token "
+            "(and TELEGRAM_API_BASE_URL)"
+        )
+
+
+def _until_signal(loop: asyncio.AbstractEventLoop, work: Coroutine[Any, Any, None]) -> bool:
+    """Run `work` in `loop`; False if SIGTERM or SIGINT came first (then it is cancelled)."""
+    task = loop.create_task(work)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, task.cancel)
+    try:
+        loop.run_until_complete(task)
+    except asyncio.CancelledError:
+        return False
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+    return True
+
+
+def _fail(reason: str) -> NoReturn:
+    """One clear line on stderr, exit status 2."""
+    typer.echo(f"pkh bot run: {reason}", err=True)
+    raise typer.Exit(2)
 
 
 @invite_app.command("create")

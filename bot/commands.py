@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 from telegram import Bot, BotCommand, BotCommandScopeChat
+from telegram.error import TelegramError
 
 from programme.models import UserRole
+
+log = logging.getLogger(__name__)
 
 KPM_COMMANDS = (
     BotCommand("start", "Mulai dan lihat menu"),
@@ -24,8 +29,15 @@ STAFF_COMMANDS = (
 
 
 async def show_commands_for(bot: Bot, *, chat_id: int, role: UserRole) -> None:
-    """A pendamping's or admin's chat gets the staff commands too (KPM keep the default menu)."""
+    """A pendamping's or admin's chat gets the staff commands too (KPM keep the default menu).
+
+    The menu is cosmetic: if Telegram refuses it, the greeting still goes out (and the commands
+    still work when typed).
+    """
     if role is not UserRole.KPM:
-        await bot.set_my_commands(
-            [*KPM_COMMANDS, *STAFF_COMMANDS], scope=BotCommandScopeChat(chat_id)
-        )
+        try:
+            await bot.set_my_commands(
+                [*KPM_COMMANDS, *STAFF_COMMANDS], scope=BotCommandScopeChat(chat_id)
+            )
+        except TelegramError as error:
+            log.warning("could not set the staff menu for chat %s: %s", chat_id, error.message)

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
 from actions import Asker
@@ -20,7 +21,9 @@ from bot.assistant import Assistant
 from bot.callbacks import CallbackSigner
 from bot.delivery.scheduling import Scheduling
 from bot.delivery.sender import TelegramSender
+from core.quiet import QuietHours
 from programme import accounts
+from programme.buttons import ButtonKind
 from programme.models import TelegramUser
 
 T = TypeVar("T")
@@ -37,6 +40,7 @@ class BotServices:
     sender: TelegramSender
     scheduling: Scheduling
     bot_username: str = ""
+    quiet: QuietHours | None = None  # QUIET_HOURS, for telling when held messages go
 
 
 @dataclass
@@ -59,6 +63,7 @@ class UserData:
     drafts: dict[str, Any] = field(default_factory=dict)  # /jadwal and /siaran, by tool
     nik: str | None = None  # between the two steps of linking by NIK, then forgotten
     replying_to: int | None = None  # a pendamping's next text goes to this KPM chat
+    forward_to: int | None = None  # a KPM's next text goes to this pendamping (a handoff)
 
 
 class BotData:
@@ -71,9 +76,26 @@ class BotData:
 class BotContext(CallbackContext[ExtBot[Any], UserData, ChatData, BotData]):
     """The context every handler gets."""
 
+    telegram_user_id: int | None = None  # the person behind the update, whom buttons are for
+
+    @classmethod
+    def from_update(
+        cls, update: object, application: Application[Any, BotContext, Any, Any, Any, Any]
+    ) -> BotContext:
+        context = super().from_update(update, application)
+        user = update.effective_user if isinstance(update, Update) else None
+        context.telegram_user_id = user.id if user is not None else None
+        return context
+
     @property
     def services(self) -> BotServices:
         return self.bot_data.services
+
+    def sign(self, kind: ButtonKind, value: str) -> str:
+        """Callback data for a button that only the person behind this update may use."""
+        if self.telegram_user_id is None:
+            raise LookupError("a button needs the person it is for")
+        return self.services.signer.sign(kind, value, for_user=self.telegram_user_id)
 
 
 CONTEXT_TYPES = ContextTypes(
@@ -101,12 +123,28 @@ async def with_account(
     )
 
 
+def in_private_chat(update: Update) -> bool:
+    """Whether the update comes from a person's private chat with the bot."""
+    chat = update.effective_chat
+    return chat is not None and chat.type == ChatType.PRIVATE
+
+
 async def current_asker(update: Update, context: BotContext) -> Asker:
-    """The Asker for the person behind this update (created on first contact)."""
-    user, chat = update.effective_user, update.effective_chat
-    assert user is not None and chat is not None  # only called for updates from a person
-    sender = accounts.Sender(user.id, chat.id, user.first_name, user.username, user.language_code)
-    context.services.sender.mark_reachable(chat.id)  # they wrote to us: the chat works again
+    """The Asker for the person behind this update (created on first contact).
+
+    Only a message in the private chat tells us where to reach the person: a group's chat never
+    becomes the account's chat (bot.groups). Updates without a person (channel posts, an
+    anonymous admin) are stopped before any handler (handlers.gate); here they get an anonymous
+    Asker rather than an account.
+    """
+    user = update.effective_user
+    if user is None or user.is_bot:
+        return Asker()
+    chat = update.effective_chat
+    chat_id = chat.id if chat is not None else user.id
+    sender = accounts.Sender(user.id, chat_id, user.first_name, user.username, user.language_code)
+    if in_private_chat(update):
+        context.services.sender.mark_reachable(chat_id)  # they wrote to us: the chat works again
     return await in_session(
         context, lambda session: Asker.from_user(accounts.upsert_user(session, sender))
     )

@@ -4,30 +4,42 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 from datetime import UTC, datetime
 
-from sqlalchemy.orm import Session
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from sqlalchemy.orm import Session, sessionmaker
+from telegram import Bot, ChatMember, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest
 from telegram.ext import ApplicationHandlerStop
 
 from actions import Asker, Reply
+from bot import groups
 from bot.callbacks import CallbackSigner
 from bot.commands import show_commands_for
 from bot.context import (
     BotContext,
     ChatData,
     current_asker,
+    in_private_chat,
     in_session,
     reply_text,
     with_account,
 )
-from bot.handoff import deliver_reply, forward_to_pendamping, start_reply
+from bot.handoff import (
+    ask_what_to_forward,
+    deliver_reply,
+    forward_to_pendamping,
+    forward_typed_message,
+    has_question_to_forward,
+    start_reply,
+)
+from bot.lanes import Flood, FloodOver
+from bot.pendamping import onboarding
 from bot.replies import chunks, keyboard
 from core.i18n import Translator, translator
-from nlu.schema import Intent
-from programme import accounts, meetings, questions
+from nlu.schema import INTENTS, Intent
+from programme import accounts, meetings, pendamping_access, questions
 from programme.buttons import ButtonKind
 from programme.models import (
     RsvpAnswer,
@@ -38,6 +50,20 @@ from programme.models import (
 log = logging.getLogger(__name__)
 MAX_REMEMBERED = 20
 MAX_QUESTION = 1000  # longer texts are cut before the NLU: nobody asks a question that long
+# What a handoff does not forward as "the question": asking for the pendamping, small talk.
+NOT_A_QUESTION = frozenset(
+    {
+        Intent.REQUEST_HUMAN,
+        Intent.ASK_PENDAMPING_CONTACT,
+        Intent.GREET,
+        Intent.THANK,
+        Intent.GOODBYE,
+        Intent.BOT_CHALLENGE,
+        Intent.ASK_HELP,
+        None,
+    }
+)
+TOPICS = frozenset(INTENTS)  # "/start <topic>": a group's link to ask it in the private chat
 
 
 async def send_reply(update: Update, context: BotContext, reply: Reply, asker: Asker) -> None:
@@ -45,12 +71,19 @@ async def send_reply(update: Update, context: BotContext, reply: Reply, asker: A
     message = update.effective_message
     if message is None:
         return
+    if reply.handoff_pendamping_id is not None and not has_question_to_forward(context):
+        await ask_what_to_forward(update, context, asker, reply.handoff_pendamping_id)
+        return
     tr = translator(asker.language)
-    markup = keyboard(reply, context.services.signer, tr, rate=reply.unanswered is None)
+    markup = (
+        keyboard(reply, context.services.signer, tr, rate=reply.unanswered is None, for_user=user)
+        if (user := context.telegram_user_id) is not None
+        else None
+    )
     parts = chunks(reply.text)
     for number, part in enumerate(parts, 1):
         sent = await message.reply_text(part, reply_markup=markup if number == len(parts) else None)
-    question = update.message.text if update.message else None  # not a tapped button's text
+    question = question_text(update.message) if update.message else None  # not a button's text
     if context.chat_data is not None and question:
         remember_question(context.chat_data, sent.message_id, question, reply)
     if reply.handoff_pendamping_id is not None:
@@ -63,7 +96,7 @@ def remember_question(chat_data: ChatData, answer_id: int, question: str, reply:
     questions[answer_id] = question
     for old in list(questions)[:-MAX_REMEMBERED]:
         del questions[old]
-    if reply.intent not in (Intent.REQUEST_HUMAN, None):
+    if reply.intent not in NOT_A_QUESTION:
         chat_data.last_question = question
 
 
@@ -77,27 +110,99 @@ async def skip_repeated_update(update: Update, context: BotContext) -> None:
         raise ApplicationHandlerStop
 
 
+async def gate(update: Update, context: BotContext) -> None:
+    """Stop what no handler should see: no person behind it, a command for another bot, a button
+    tapped by someone it was not shown to, a button of an inline message (we send none)."""
+    user, message, query = update.effective_user, update.effective_message, update.callback_query
+    if user is None or user.is_bot or (message is not None and message.sender_chat is not None):
+        raise ApplicationHandlerStop  # channel posts, anonymous admins, other bots
+    if message is not None and query is None and for_another_bot(message, context):
+        raise ApplicationHandlerStop
+    if query is None:
+        return
+    tr = translator("en" if (user.language_code or "").startswith("en") else "id")
+    if query.message is None:
+        await query.answer(tr._("Tombol ini sudah tidak berlaku. Silakan ketik pertanyaan lagi."))
+        raise ApplicationHandlerStop
+    callback = context.services.signer.verify(query.data)
+    if callback is not None and not callback.is_for(user.id):
+        await query.answer(tr._("Tombol ini bukan untuk Anda."), show_alert=True)
+        raise ApplicationHandlerStop
+
+
+def for_another_bot(message: Message, context: BotContext) -> bool:
+    """Whether the message is a command addressed to another bot ("/start@otherbot")."""
+    text = message.text or ""
+    if not text.startswith("/"):
+        return False
+    _, _, addressee = text.split(maxsplit=1)[0].partition("@")
+    return bool(addressee) and addressee.lower() != context.services.bot_username.lower()
+
+
+async def track_blocking(update: Update, context: BotContext) -> None:
+    """The user blocked or unblocked the bot in the private chat: stop or resume sending there."""
+    change = update.my_chat_member
+    if change is None or change.chat.type != ChatType.PRIVATE:
+        return
+    status = change.new_chat_member.status
+    reachable = status not in (ChatMember.BANNED, ChatMember.LEFT)
+    chat_id = change.chat.id
+    if reachable:
+        context.services.sender.mark_reachable(chat_id)
+    else:
+        context.services.sender.mark_blocked(chat_id)
+    await in_session(
+        context, lambda session: accounts.set_chat_reachable(session, chat_id, reachable=reachable)
+    )
+    log.info("chat %s %s the bot", chat_id, "unblocked" if reachable else "blocked")
+
+
 # --- commands -------------------------------------------------------------------------------
 
 
 async def start(update: Update, context: BotContext) -> None:
-    """/start greets with the menu; /start <code> links the account with an invite code."""
+    """/start greets with the menu; /start <topic> (a group's link) answers that topic here;
+    /start <code> links the account with an invite code."""
     asker = await current_asker(update, context)
+    svc = context.services
+    if not in_private_chat(update):
+        if context.args:  # an invite code or a topic belongs in the private chat
+            await reply_text(
+                update, groups.private_only(translator(asker.language), svc.bot_username)
+            )
+            return
+        greeting = await svc.assistant.reply_to_topic(
+            Intent.GREET, asker, group_of_bot=svc.bot_username
+        )
+        await send_reply(update, context, greeting, asker)
+        return
+    if context.args and context.args[0] in TOPICS:
+        await send_reply(
+            update, context, await svc.assistant.reply_to_topic(context.args[0], asker), asker
+        )
+        return
     if context.args:
         await link_with_code(update, context, context.args[0], asker)
         return
     if update.effective_chat is not None:
         await show_commands_for(context.bot, chat_id=update.effective_chat.id, role=asker.role)
     await send_reply(
-        update,
-        context,
-        await context.services.assistant.reply_to_topic(Intent.GREET, asker),
-        asker,
+        update, context, await svc.assistant.reply_to_topic(Intent.GREET, asker), asker
     )
 
 
+async def refuse_in_group(update: Update, context: BotContext) -> None:
+    """/dataku, /hapus, /berhenti, /mulai, /hubungkan in a group: only in the private chat."""
+    asker = await current_asker(update, context)
+    tr = translator(asker.language)
+    await reply_text(update, groups.private_only(tr, context.services.bot_username))
+
+
 async def link_with_code(update: Update, context: BotContext, code: str, asker: Asker) -> None:
-    """Link by a one-time invite code from the pendamping."""
+    """Link by a one-time invite code from the pendamping (or an admin's link for a pendamping)."""
+    if pendamping_access.is_pendamping_code(code):
+        await onboarding.link_pendamping(update, context, code, asker)
+        return
     svc, tr = context.services, translator(asker.language)
 
     def link(session: Session, user: TelegramUser) -> accounts.LinkResult:
@@ -140,12 +245,10 @@ def link_message(tr: Translator, result: accounts.LinkResult) -> str:
 async def show_help(update: Update, context: BotContext) -> None:
     """/bantuan: what the bot can do, with the topic menu."""
     asker = await current_asker(update, context)
-    await send_reply(
-        update,
-        context,
-        await context.services.assistant.reply_to_topic(Intent.ASK_HELP, asker),
-        asker,
-    )
+    svc = context.services
+    in_group = None if in_private_chat(update) else svc.bot_username
+    help_reply = await svc.assistant.reply_to_topic(Intent.ASK_HELP, asker, group_of_bot=in_group)
+    await send_reply(update, context, help_reply, asker)
 
 
 async def stop_reminders(update: Update, context: BotContext) -> None:
@@ -218,15 +321,15 @@ async def show_my_data(update: Update, context: BotContext) -> None:
 async def ask_to_delete(update: Update, context: BotContext) -> None:
     """/hapus: ask for confirmation before deleting."""
     asker = await current_asker(update, context)
-    tr, signer = translator(asker.language), context.services.signer
+    tr = translator(asker.language)
     buttons = InlineKeyboardMarkup(
         [
             [
                 InlineKeyboardButton(
-                    tr._("Ya, hapus"), callback_data=signer.sign(ButtonKind.DELETE, "yes")
+                    tr._("Ya, hapus"), callback_data=context.sign(ButtonKind.DELETE, "yes")
                 ),
                 InlineKeyboardButton(
-                    tr._("Batal"), callback_data=signer.sign(ButtonKind.DELETE, "no")
+                    tr._("Batal"), callback_data=context.sign(ButtonKind.DELETE, "no")
                 ),
             ]
         ]
@@ -285,39 +388,64 @@ async def refuse_staff(update: Update, context: BotContext, asker: Asker) -> Non
         await reply_text(update, tr._("Silakan pakai perintah ini di chat pribadi dengan saya."))
 
 
+async def answer_unknown_command(update: Update, context: BotContext) -> None:
+    """An unknown command is a question for help; in a group only when it names this bot."""
+    message = update.effective_message
+    if message is None:
+        return
+    if not in_private_chat(update):
+        first = (message.text or "").split(maxsplit=1)[0] if message.text else ""
+        if not first.lower().endswith(f"@{context.services.bot_username}".lower()):
+            return  # "/kapan" in a group may be for another bot, or for nobody
+    await show_help(update, context)
+
+
 # --- messages -------------------------------------------------------------------------------
 
 
 async def answer_text(update: Update, context: BotContext) -> None:
-    """A free-text question: NLU, action, reply (in groups only when the bot is addressed)."""
+    """A free-text question (or a photo's caption): NLU, action, reply. In groups only when the
+    bot is addressed, and only with general facts (bot.groups)."""
     message = update.effective_message
-    if message is None or not message.text:
+    text = question_text(message) if message is not None else None
+    if message is None or not text:
         return
-    text: str | None = message.text
-    if message.chat.type != ChatType.PRIVATE:
-        text = addressed_text(message, context.services.bot_username)
+    svc, private = context.services, in_private_chat(update)
+    if not private:
+        text = addressed_text(message, text, svc.bot_username)
     if not text:
         return
     asker = await current_asker(update, context)
-    if await deliver_reply(update, context, asker):
+    if private and await deliver_reply(update, context, asker):
         return
-    reply = await context.services.assistant.reply_to_text(text[:MAX_QUESTION], asker)
+    if private and await forward_typed_message(update, context, asker, text[:MAX_QUESTION]):
+        return
+    reply = await svc.assistant.reply_to_text(
+        text[:MAX_QUESTION], asker, group_of_bot=None if private else svc.bot_username
+    )
     await send_reply(update, context, reply, asker)
 
 
-def addressed_text(message: Message, bot_username: str) -> str | None:
+def question_text(message: Message | None) -> str | None:
+    """What a message asks: its text, or the caption of a photo or document."""
+    if message is None:
+        return None
+    return message.text or message.caption
+
+
+def addressed_text(message: Message, text: str, bot_username: str) -> str | None:
     """The question in a group message, or None when the message is not for the bot."""
-    text = message.text or ""
-    mention = f"@{bot_username}".lower()
     replying_to_bot = bool(
         message.reply_to_message
         and message.reply_to_message.from_user
         and message.reply_to_message.from_user.username
         and message.reply_to_message.from_user.username.lower() == bot_username.lower()
     )
-    if mention in text.lower():
-        start = text.lower().index(mention)
-        return (text[:start] + text[start + len(mention) :]).strip()
+    without_mention, mentioned = re.subn(
+        rf"@{re.escape(bot_username)}\b", "", text, count=1, flags=re.IGNORECASE
+    )
+    if mentioned:
+        return without_mention.strip()
     return text if replying_to_bot else None
 
 
@@ -372,9 +500,9 @@ async def answer_button(update: Update, context: BotContext) -> None:
     await query.answer()
     kind = callback.kind
     if kind is ButtonKind.ASK:
-        await send_reply(
-            update, context, await svc.assistant.reply_to_topic(callback.value, asker), asker
-        )
+        in_group = None if in_private_chat(update) else svc.bot_username
+        reply = await svc.assistant.reply_to_topic(callback.value, asker, group_of_bot=in_group)
+        await send_reply(update, context, reply, asker)
     elif kind in (ButtonKind.RATE_UP, ButtonKind.RATE_DOWN):
         helpful = kind is ButtonKind.RATE_UP
         await rate_answer(update, context, asker, intent=callback.value, helpful=helpful)
@@ -412,12 +540,12 @@ async def answer_rsvp(update: Update, context: BotContext, asker: Asker, value: 
     await query.answer(tr._("Terima kasih, jawaban Bapak/Ibu sudah dicatat."))
     with contextlib.suppress(BadRequest):  # the same answer again: the buttons already say so
         await query.edit_message_reply_markup(
-            rsvp_keyboard(tr, context.services.signer, meeting_id, answer)
+            rsvp_keyboard(tr, context.services.signer, meeting_id, answer, query.from_user.id)
         )
 
 
 def rsvp_keyboard(
-    tr: Translator, signer: CallbackSigner, meeting_id: int, answer: RsvpAnswer
+    tr: Translator, signer: CallbackSigner, meeting_id: int, answer: RsvpAnswer, for_user: int
 ) -> InlineKeyboardMarkup:
     """The reminder's buttons with the recorded answer ticked; the other one still changes it."""
     hadir, tidak_bisa = RsvpAnswer.HADIR, RsvpAnswer.TIDAK_BISA
@@ -430,7 +558,9 @@ def rsvp_keyboard(
             [
                 InlineKeyboardButton(
                     label,
-                    callback_data=signer.sign(ButtonKind.RSVP, f"{meeting_id}.{choice.value}"),
+                    callback_data=signer.sign(
+                        ButtonKind.RSVP, f"{meeting_id}.{choice.value}", for_user=for_user
+                    ),
                 )
                 for choice, label in labels.items()
             ]
@@ -493,6 +623,35 @@ async def confirm_delete(
             "saya akan mulai dari awal."
         ),
     )
+
+
+# --- floods ---------------------------------------------------------------------------------
+
+
+async def tell_to_slow_down(bot: Bot, flood: Flood) -> None:
+    """A private chat sends faster than it can be answered: one polite notice (bot.lanes)."""
+    if not flood.private:
+        return  # a group is not told off as a whole; what was dropped is recorded
+    tr = translator("en" if (flood.language_code or "").startswith("en") else "id")
+    await bot.send_message(
+        flood.chat_id,
+        tr._(
+            "Pelan-pelan ya, Bapak/Ibu 🙏 Pesannya datang terlalu cepat, jadi sebagian tidak "
+            "bisa saya baca. Kirim satu pertanyaan, tunggu jawabannya, lalu kirim berikutnya."
+        ),
+    )
+
+
+def record_flood(sessions: sessionmaker[Session], over: FloodOver) -> None:
+    """One audit row for the admins per flood: who, how many messages dropped (never the text)."""
+    with sessions.begin() as session:
+        accounts.record_flood(
+            session,
+            telegram_user_id=over.flood.telegram_user_id,
+            chat="private" if over.flood.private else "group",
+            dropped=over.dropped,
+            seconds=over.seconds,
+        )
 
 
 # --- errors ---------------------------------------------------------------------------------

@@ -18,13 +18,59 @@ from programme.kelompok import pendamping_name
 from programme.models import UserRole
 
 
-async def forward_to_pendamping(
+def has_question_to_forward(context: BotContext) -> bool:
+    """Whether the chat has a real question to hand over (not "minta pendamping" itself)."""
+    return bool(context.chat_data and context.chat_data.last_question)
+
+
+async def ask_what_to_forward(
     update: Update, context: BotContext, asker: Asker, pendamping_id: int
 ) -> None:
-    """Send the KPM's latest question to their pendamping, with a signed "Balas" button."""
+    """No question yet: ask what to tell the pendamping; the KPM's next text is forwarded."""
+    if context.user_data is not None:
+        context.user_data.forward_to = pendamping_id
+    await reply_text(
+        update,
+        translator(asker.language)._(
+            "Baik. Apa yang ingin Bapak/Ibu sampaikan kepada pendamping? Silakan ketik pesannya, "
+            "nanti saya teruskan."
+        ),
+    )
+
+
+async def forward_typed_message(
+    update: Update, context: BotContext, asker: Asker, text: str
+) -> bool:
+    """If the KPM was asked what to tell the pendamping, forward this text; True when it was."""
+    if context.user_data is None or context.user_data.forward_to is None:
+        return False
+    pendamping_id, context.user_data.forward_to = context.user_data.forward_to, None
+    name = await forward_to_pendamping(update, context, asker, pendamping_id, question=text)
+    if name:
+        await reply_text(
+            update,
+            translator(asker.language)._(
+                "Baik, pesan Bapak/Ibu sudah saya teruskan ke pendamping, {name}. Mohon ditunggu, "
+                "ya; pendamping akan membalas di sini atau menghubungi Bapak/Ibu.",
+                name=name,
+            ),
+        )
+    return True
+
+
+async def forward_to_pendamping(
+    update: Update,
+    context: BotContext,
+    asker: Asker,
+    pendamping_id: int,
+    *,
+    question: str | None = None,
+) -> str | None:
+    """Send the KPM's question (by default the last real one) to their pendamping, with a
+    signed "Balas" button; the pendamping's name when it reached them."""
     chat = update.effective_chat
     if chat is None:
-        return
+        return None
     handoff = await in_session(
         context,
         lambda s: find_handoff(
@@ -32,8 +78,9 @@ async def forward_to_pendamping(
         ),
     )
     if handoff is None:
-        return
-    question = (context.chat_data.last_question if context.chat_data else None) or "-"
+        return None
+    if question is None:
+        question = (context.chat_data.last_question if context.chat_data else None) or "-"
     delivered = 0
     for pendamping_chat in handoff.pendamping_chats:
         tr = translator("id")
@@ -69,6 +116,8 @@ async def forward_to_pendamping(
                 phone=handoff.pendamping_phone or "",
             ),
         )
+        return None
+    return handoff.pendamping_name
 
 
 async def start_reply(update: Update, context: BotContext, asker: Asker, kpm_chat: str) -> None:

@@ -19,23 +19,30 @@ MAX_TEXT = 4096  # Telegram's limit for one message
 
 
 def keyboard(
-    reply: Reply, signer: CallbackSigner, tr: Translator, *, rate: bool
+    reply: Reply, signer: CallbackSigner, tr: Translator, *, rate: bool, for_user: int
 ) -> InlineKeyboardMarkup | None:
-    """Topic buttons two per row, then 👍/👎 when the answer can be rated."""
+    """Topic buttons two per row, then 👍/👎 when the answer can be rated; only `for_user` (the
+    Telegram user who asked) may tap them."""
     rows: list[list[InlineKeyboardButton]] = []
     topics = [b for b in reply.buttons if b.kind is ButtonKind.ASK]
     for start in range(0, len(topics), 2):
         rows.append(
             [
-                InlineKeyboardButton(b.label, callback_data=signer.sign(b.kind, b.value))
+                InlineKeyboardButton(
+                    b.label, callback_data=signer.sign(b.kind, b.value, for_user=for_user)
+                )
                 for b in topics[start : start + 2]
             ]
         )
     if rate and reply.intent:
         rows.append(
             [
-                InlineKeyboardButton("👍", callback_data=signer.sign(RATE_UP, reply.intent)),
-                InlineKeyboardButton("👎", callback_data=signer.sign(RATE_DOWN, reply.intent)),
+                InlineKeyboardButton(
+                    "👍", callback_data=signer.sign(RATE_UP, reply.intent, for_user=for_user)
+                ),
+                InlineKeyboardButton(
+                    "👎", callback_data=signer.sign(RATE_DOWN, reply.intent, for_user=for_user)
+                ),
             ]
         )
     return InlineKeyboardMarkup(rows) if rows else None

@@ -3,6 +3,9 @@
 Simulated users send real questions (the NLU held-out set) at a steady rate; latency is measured
 from the moment the update is handed to the emulator (so it includes Telegram-side delivery by
 long polling) to the moment the emulator receives the bot's reply.
+
+Two scenarios: "steady" (only that load) and "flood" (the same load while one more chat sends
+40 messages a second; the figures are the other users' replies, the flooder's are counted apart).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import statistics
 import tempfile
 import time
 from collections import defaultdict, deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.app import build_application, polling_in_this_loop
@@ -27,10 +30,22 @@ from programme.seed import seed_reference
 
 TOKEN = "123456:BENCHMARK"  # noqa: S105 - a fake token for the local emulator
 FIRST_USER = 880_000_001
+FLOODER = 870_000_001
+FLOOD_RATE = 40.0  # messages per second from the one flooding chat
+
+
+@dataclass(frozen=True)
+class FloodFigures:
+    """What the flooding chat sent and got."""
+
+    sent: int
+    replies: int  # answers and the one notice
+    notices: int
 
 
 @dataclass(frozen=True)
 class BotBenchResult:
+    scenario: str
     sent: int
     answered: int
     p50_ms: float
@@ -39,16 +54,34 @@ class BotBenchResult:
     max_ms: float
     errors: int
     seconds: float
+    flood: FloodFigures | None = None
+
+    def row(self) -> str:
+        flood = (
+            f"{self.flood.sent} sent, {self.flood.replies} replies, {self.flood.notices} notice"
+            if self.flood
+            else "-"
+        )
+        return (
+            f"| {self.scenario} | {self.sent} | {self.answered} | {self.p50_ms:.1f} | "
+            f"{self.p95_ms:.1f} | {self.p99_ms:.1f} | {self.max_ms:.1f} | {self.errors} | "
+            f"{self.seconds:.0f} | {flood} |"
+        )
 
     def table(self) -> str:
-        return "\n".join(
-            [
-                "| messages | answered | p50 ms | p95 ms | p99 ms | max ms | errors | seconds |",
-                "|---:|---:|---:|---:|---:|---:|---:|---:|",
-                f"| {self.sent} | {self.answered} | {self.p50_ms:.1f} | {self.p95_ms:.1f} | "
-                f"{self.p99_ms:.1f} | {self.max_ms:.1f} | {self.errors} | {self.seconds:.0f} |",
-            ]
-        )
+        return table([self])
+
+
+def table(results: list[BotBenchResult]) -> str:
+    """The scenarios' figures as one Markdown table (latencies: the non-flooding users)."""
+    return "\n".join(
+        [
+            "| scenario | messages | answered | p50 ms | p95 ms | p99 ms | max ms | errors "
+            "| seconds | flooding chat |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+            *(result.row() for result in results),
+        ]
+    )
 
 
 def prepare_database(url: str | None) -> str:
@@ -64,9 +97,19 @@ def prepare_database(url: str | None) -> str:
 
 
 async def run_bot_benchmark(
-    *, nlu_url: str, database_url: str, secret_key: str, users: int, rate: float, seconds: float
+    *,
+    nlu_url: str,
+    database_url: str,
+    secret_key: str,
+    users: int,
+    rate: float,
+    seconds: float,
+    flood_rate: float = 0.0,
 ) -> BotBenchResult:
-    """Drive the bot with `rate` messages/s from `users` users for `seconds`; measure replies."""
+    """Drive the bot with `rate` messages/s from `users` users for `seconds`; measure replies.
+
+    With `flood_rate`, one more chat sends that many messages a second all the while.
+    """
     logging.getLogger("bot").setLevel(logging.WARNING)
     texts = itertools.cycle(
         e.text for e in load_examples(PROJECT_ROOT / "tests" / "nlu" / "heldout")
@@ -81,9 +124,34 @@ async def run_bot_benchmark(
         }
         settings = Settings.model_validate(values)
         async with polling_in_this_loop(build_application(settings)):
+            flooding = (
+                asyncio.create_task(_flood(emulator, rate=flood_rate, seconds=seconds))
+                if flood_rate
+                else None
+            )
             asked = await _send_load(emulator, texts, users=users, rate=rate, seconds=seconds)
+            flooded = await flooding if flooding is not None else 0
             await asyncio.sleep(3)  # let the last replies arrive
-        return _measure(asked, emulator, seconds)
+        result = _measure(asked, emulator, seconds)
+        if not flood_rate:
+            return result
+        to_flooder = [m.text or "" for m in emulator.sent if m.chat_id == FLOODER]
+        notices = sum(1 for text in to_flooder if text.startswith("Pelan-pelan ya"))
+        return replace(
+            result, scenario="flood", flood=FloodFigures(flooded, len(to_flooder), notices)
+        )
+
+
+async def _flood(emulator: BotApiEmulator, *, rate: float, seconds: float) -> int:
+    """One chat sending `rate` messages a second for `seconds`; how many it sent."""
+    interval, started = 1 / rate, time.monotonic()
+    for number in itertools.count():
+        due = started + number * interval
+        if due - started >= seconds:
+            return number
+        await asyncio.sleep(max(0.0, due - time.monotonic()))
+        emulator.user_sends(FLOODER, f"kapan cair {number}", first_name="Banjir")
+    return 0
 
 
 async def _send_load(
@@ -114,7 +182,8 @@ def _measure(
     latencies: list[float] = []
     replies: dict[int, list[float]] = defaultdict(list)
     for message in emulator.sent:
-        replies[message.chat_id].append(message.received_at)
+        if message.chat_id != FLOODER:
+            replies[message.chat_id].append(message.received_at)
     for user, sent_times in asked.items():
         # Each question gets one reply; match them in order (a user asks every users/rate s).
         for question_at, reply_at in zip(sent_times, sorted(replies[user]), strict=False):
@@ -125,6 +194,6 @@ def _measure(
     )
     cuts = statistics.quantiles(latencies, n=100, method="inclusive") if latencies else [0.0] * 99
     return BotBenchResult(
-        total, len(latencies), cuts[49], cuts[94], cuts[98], max(latencies, default=0.0),
-        errors, seconds,
+        "steady", total, len(latencies), cuts[49], cuts[94], cuts[98],
+        max(latencies, default=0.0), errors, seconds,
     )  # fmt: skip

@@ -556,14 +556,27 @@ class BotApiEmulator:
             user_id, {"location": {"latitude": lat, "longitude": lon}}, **user
         )
 
-    def user_sends_document(self, user_id: int, **user: Any) -> JSONDict:
-        """A user sends a PDF document."""
+    def user_sends_document(
+        self, user_id: int, caption: str | None = None, **user: Any
+    ) -> JSONDict:
+        """A user sends a PDF document, optionally captioned."""
         document = self._file("document") | {
             "file_name": "dokumen.pdf",
             "mime_type": "application/pdf",
             "file_size": 52_000,
         }
-        return self._user_content(user_id, {"document": document}, **user)
+        content: JSONDict = {"document": document} | ({"caption": caption} if caption else {})
+        return self._user_content(user_id, content, **user)
+
+    def user_blocks_bot(self, user_id: int) -> JSONDict:
+        """A user blocks the bot: sends to them answer 403, and a my_chat_member update says so."""
+        self.block_chat(user_id)
+        return self._queue({"my_chat_member": self._membership_change(user_id, "kicked")})
+
+    def user_unblocks_bot(self, user_id: int) -> JSONDict:
+        """A user unblocks the bot (Telegram sends my_chat_member; /start follows in the app)."""
+        self.unblock_chat(user_id)
+        return self._queue({"my_chat_member": self._membership_change(user_id, "member")})
 
     def user_edits(
         self, user_id: int, message_id: int, new_text: str, *, chat_id: int | None = None
@@ -609,13 +622,16 @@ class BotApiEmulator:
         return self.user_sends(user_id, text, chat_id=chat_id, chat_type="group", **user)
 
     def inject_raw(self, update: JSONDict) -> JSONDict:
-        """Queue any update; an update_id already used is delivered again (for de-duplication)."""
+        """Queue any update, however malformed its content (its update_id must be a number; one
+        already used is delivered again, for de-duplication)."""
         update = copy.deepcopy(update)
         update.setdefault("update_id", self._last_update_id + 1)
         update_id = int(update["update_id"])
         query = update.get("callback_query")
         if isinstance(query, dict) and "id" in query:  # a forged tap can be answered too
-            self._open_callbacks[str(query["id"])] = int(query.get("from", {}).get("id", 0))
+            sender = query.get("from")
+            user_id = sender.get("id") if isinstance(sender, dict) else None
+            self._open_callbacks[str(query["id"])] = user_id if isinstance(user_id, int) else 0
         self._pending.append(_Pending(update, update_id, update_id <= self._last_update_id))
         self._last_update_id = max(self._last_update_id, update_id)
         self._wake_pollers()
@@ -1037,6 +1053,22 @@ class BotApiEmulator:
             return {"id": chat_id, "type": "private", "first_name": f"User {chat_id}"}
         kind = "supergroup" if str(chat_id).startswith("-100") else "group"
         return {"id": chat_id, "type": kind, "title": f"Group {chat_id}"}
+
+    def _membership_change(self, user_id: int, status: str) -> JSONDict:
+        """A ChatMemberUpdated for the bot's membership of the private chat with ``user_id``."""
+
+        def member(state: str) -> JSONDict:
+            return {"user": self.bot_user, "status": state} | (
+                {"until_date": 0} if state == "kicked" else {}
+            )
+
+        return {
+            "chat": self._chat(user_id),
+            "from": self._user(user_id),
+            "date": int(time.time()),
+            "old_chat_member": member("member" if status == "kicked" else "kicked"),
+            "new_chat_member": member(status),
+        }
 
     def _user(
         self, user_id: int, first_name: str = "Siti", username: str | None = None

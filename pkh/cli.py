@@ -138,46 +138,38 @@ def bench_bot(
     users: int = typer.Option(200, min=1, help="Simulated users."),
     rate: float = typer.Option(20.0, min=0.1, help="Messages per second, all users together."),
     seconds: float = typer.Option(60.0, min=1, help="How long to send."),
+    scenario: str = typer.Option(
+        "both", help="steady (the load alone), flood (plus one chat at 40 msg/s) or both."
+    ),
     database_url: str = typer.Option(None, help="Database to use (default: a fresh SQLite file)."),
 ) -> None:
     """Reply latency p50/p95/p99 under load: emulator + real NLU server + database."""
     from core.settings import get_settings
-    from devtools.bench_bot import prepare_database, run_bot_benchmark
+    from devtools.bench_bot import FLOOD_RATE, prepare_database, run_bot_benchmark, table
     from nlu.server import nlu_server
 
+    if scenario not in ("steady", "flood", "both"):
+        raise typer.BadParameter("choose steady, flood or both")
+    flood_rates = {"steady": [0.0], "flood": [FLOOD_RATE], "both": [0.0, FLOOD_RATE]}[scenario]
     settings = get_settings()
-    url = prepare_database(database_url)
+    results = []
     with nlu_server(settings.nlu_url, port=settings.nlu_port) as served:
-        result = asyncio.run(
-            run_bot_benchmark(
-                nlu_url=served,
-                database_url=url,
-                secret_key="benchmark-key-not-a-secret",  # noqa: S106 - throwaway database
-                users=users,
-                rate=rate,
-                seconds=seconds,
+        for flood_rate in flood_rates:
+            url = prepare_database(database_url)
+            results.append(
+                asyncio.run(
+                    run_bot_benchmark(
+                        nlu_url=served,
+                        database_url=url,
+                        secret_key="benchmark-key-not-a-secret",  # noqa: S106 - throwaway database
+                        users=users,
+                        rate=rate,
+                        seconds=seconds,
+                        flood_rate=flood_rate,
+                    )
+                )
             )
-        )
-    typer.echo(result.table())
-
-
-@bench_app.command("scale")
-def bench_scale(
-    families: int = typer.Option(1_000_000, min=1_000, help="Families in the built database."),
-    database_url: str = typer.Option(
-        "postgresql+psycopg://postgres@127.0.0.1:5432/pkh_bench_scale",
-        help="PostgreSQL database to (re)build: it is dropped first.",
-    ),
-    reuse: bool = typer.Option(False, "--reuse", help="Measure the database already built."),
-) -> None:
-    """A province of N families on PostgreSQL: build it, then measure issue 15's operations."""
-    from devtools.bench_scale import run_benchmark
-
-    result = run_benchmark(database_url, families=families, reuse=reuse)
-    built = f", built in {result.build_seconds:.0f} s" if result.build_seconds else ""
-    typer.echo(f"\n{families:,} families{built}\n{result.table()}")
-    typer.echo("bars met" if result.ok else "BARS NOT MET (see the table)")
-    raise typer.Exit(0 if result.ok else 1)
+    typer.echo(table(results))
 
 
 @bench_app.command("broadcast")

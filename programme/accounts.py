@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Protocol
 
 from sqlalchemy import (
     ColumnElement,
@@ -44,43 +45,109 @@ MAX_LINK_ATTEMPTS = 5  # wrong NIK/date-of-birth tries within LOCKOUT before the
 LOCKOUT = timedelta(hours=24)
 
 
+class _HasUserId(Protocol):
+    @property
+    def user_id(self) -> int | None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Sender:
     """What Telegram tells us about the person writing."""
 
     telegram_user_id: int
-    chat_id: int
+    chat_id: int  # where the message came from: positive for a private chat, negative for groups
     first_name: str | None
     username: str | None
     language_code: str | None
 
 
+def account(session: Session, asker: _HasUserId) -> TelegramUser:
+    """The account row of someone who has written to us (made by `upsert_user` on first contact)."""
+    user = session.get(TelegramUser, asker.user_id) if asker.user_id is not None else None
+    if user is None:
+        raise LookupError(f"no Telegram account {asker.user_id}")
+    return user
+
+
+def record_refused_staff_command(
+    session: Session, *, user_id: int | None, actor: str, command: str
+) -> None:
+    """A KPM tried a pendamping command: audited, so misuse of the tools shows up."""
+    session.add(
+        AuditLog(
+            actor_user_id=user_id,
+            actor=actor,
+            action="refused_staff_command",
+            details={"command": command},
+        )
+    )
+
+
 def upsert_user(session: Session, sender: Sender) -> TelegramUser:
-    """The TelegramUser row for this person, created on first contact, names kept current."""
+    """The TelegramUser row for this person, created on first contact, names kept current.
+
+    The account's chat is always the person's private chat (Telegram gives it the user's own
+    id): everything personal the bot sends (reminders, notices, replies from the admins) goes
+    there. A message from a group never replaces it, and says nothing about whether the private
+    chat works; only a private message marks the account reachable again.
+    """
+    private = sender.chat_id > 0  # Telegram: private chats are positive, groups negative
     user = session.scalars(
         select(TelegramUser).where(TelegramUser.telegram_user_id == sender.telegram_user_id)
     ).one_or_none()
     if user is None:
         user = TelegramUser(
             telegram_user_id=sender.telegram_user_id,
-            chat_id=sender.chat_id,
+            chat_id=sender.telegram_user_id,
             role=UserRole.KPM,
             language="en" if (sender.language_code or "").startswith("en") else "id",
         )
         session.add(user)
-    user.chat_id = sender.chat_id
+    if private:
+        user.chat_id = sender.chat_id
+        user.is_unreachable = False  # they wrote to us: the chat works again
+    elif user.chat_id <= 0:  # set from a group by an earlier version: back to the private chat
+        user.chat_id = sender.telegram_user_id
     user.first_name = sender.first_name
     user.username = sender.username
-    user.is_unreachable = False  # they wrote to us: the chat works again
     session.flush()
     return user
 
 
 def mark_unreachable(sessions: sessionmaker[Session], chat_id: int) -> None:
-    """Telegram answered 403 for this chat: no more reminders or broadcasts to it."""
+    """Telegram answered 403 for this chat (or said the user blocked the bot): no more reminders
+    or broadcasts to it."""
     with sessions.begin() as session:
-        for user in session.scalars(select(TelegramUser).where(TelegramUser.chat_id == chat_id)):
-            user.is_unreachable = True
+        set_chat_reachable(session, chat_id, reachable=False)
+
+
+def set_chat_reachable(session: Session, chat_id: int, *, reachable: bool) -> None:
+    """Record whether the account(s) of this private chat can be sent to (Telegram told us the
+    user blocked or unblocked the bot)."""
+    for user in session.scalars(select(TelegramUser).where(TelegramUser.chat_id == chat_id)):
+        user.is_unreachable = not reachable
+
+
+def record_flood(
+    session: Session, *, telegram_user_id: int | None, chat: str, dropped: int, seconds: float
+) -> None:
+    """A chat sent faster than the bot could answer and `dropped` messages went unread: one
+    audit row for the whole flood (never the texts), so the admins see who and how much."""
+    user = (
+        session.scalars(
+            select(TelegramUser).where(TelegramUser.telegram_user_id == telegram_user_id)
+        ).one_or_none()
+        if telegram_user_id is not None
+        else None
+    )
+    session.add(
+        AuditLog(
+            actor_user_id=user.id if user else None,
+            actor=f"telegram:{telegram_user_id}" if telegram_user_id else "telegram:unknown",
+            action="flood_dropped",
+            details={"chat": chat, "dropped": dropped, "seconds": round(seconds, 1)},
+        )
+    )
 
 
 def first_time(session: Session, update_id: int) -> bool:

@@ -164,7 +164,12 @@ class OutboxDrain:
             [
                 [
                     InlineKeyboardButton(
-                        button.label, callback_data=self._signer.sign(button.kind, button.value)
+                        button.label,
+                        # Outbox messages go to private chats, whose id is the recipient's
+                        # (a group's negative id would make a button nobody may use).
+                        callback_data=self._signer.sign(
+                            button.kind, button.value, for_user=max(message.chat_id, 0)
+                        ),
                     )
                     for button in map(Button.from_dict, row)
                 ]

@@ -122,6 +122,10 @@ class TelegramSender(BaseRateLimiter[SendOptions]):
         """Send to this chat again (the user wrote to the bot, so it is no longer blocked)."""
         self._unreachable.discard(_normalise(chat_id))
 
+    def mark_blocked(self, chat_id: ChatKey) -> None:
+        """Refuse sends to this chat from now on (Telegram told us the user blocked the bot)."""
+        self._unreachable.add(_normalise(chat_id))
+
     async def initialize(self) -> None:
         """Nothing to open: limiters bind to the running event loop on first use."""
 

@@ -57,7 +57,7 @@ async def pendamping_staff(update: Update, context: BotContext) -> Staff | None:
 
 def button(context: BotContext, label: str, kind: ButtonKind, value: str) -> InlineKeyboardButton:
     """An inline button whose callback_data this bot signs."""
-    return InlineKeyboardButton(label, callback_data=context.services.signer.sign(kind, value))
+    return InlineKeyboardButton(label, callback_data=context.sign(kind, value))
 
 
 def cancel_markup(context: BotContext, tr: Translator, kind: ButtonKind) -> InlineKeyboardMarkup:

@@ -397,6 +397,27 @@ async def test_request_human_reaches_the_pendamping_and_the_answer_comes_back(
     assert "Maria Fatima Hamur" in (answer.text or "") and "bawa KTP" in (answer.text or "")
 
 
+async def test_asking_for_the_pendamping_first_asks_what_to_tell_them(
+    bot: Application,  # type: ignore[type-arg]
+    emulator: BotApiEmulator,
+) -> None:
+    kpm, pendamping = demo_handles()["kpm-wita"], demo_handles()["pendamping"]
+    bot.chat_data[kpm].forget()  # no earlier question in this chat
+    kpm_chat, start = Chat(emulator, kpm), len(emulator.sent)
+    await kpm_chat.say("halo")  # small talk is not a question to forward
+
+    asked = await kpm_chat.say("minta pendamping")
+
+    assert "Apa yang ingin Bapak/Ibu sampaikan" in asked
+    handoffs = [m for m in emulator.sent[start:] if "minta pendamping" in (m.text or "")]
+    assert handoffs == []  # "minta pendamping" itself is never forwarded
+    told = await kpm_chat.say("saldo saya kosong padahal tetangga sudah cair")
+    assert "sudah saya teruskan" in told
+    message = "saldo saya kosong padahal tetangga sudah cair"
+    forwarded = [m for m in emulator.sent[start:] if message in (m.text or "")]
+    assert [m.chat_id for m in forwarded] == [pendamping]  # Maria, her kelompok's pendamping
+
+
 async def test_a_kpm_cannot_use_the_pendamping_reply_button(
     bot: Application,  # type: ignore[type-arg]
     emulator: BotApiEmulator,
@@ -408,8 +429,11 @@ async def test_a_kpm_cannot_use_the_pendamping_reply_button(
     (greeting,) = await chat.expect(before)
     signer_key = "test-secret-key-not-for-production"
     from bot.callbacks import CallbackSigner
+    from programme.buttons import ButtonKind
 
-    forged_but_signed = CallbackSigner(signer_key).sign("reply", str(demo_handles()["kpm-wita"]))
+    forged_but_signed = CallbackSigner(signer_key).sign(
+        ButtonKind.REPLY, str(demo_handles()["kpm-wita"]), for_user=kpm
+    )
     tap = {
         "callback_query": {
             "id": "kpm-reply",
