@@ -39,7 +39,12 @@ class Chat:
     def count(self) -> int:
         return sum(1 for m in self.emulator.sent if m.chat_id == self.where)
 
-    async def expect(self, before: int, replies: int = 1, timeout: float = 15) -> list[SentMessage]:
+    async def expect(
+        self,
+        before: int,
+        replies: int = 1,
+        timeout: float = 15,  # noqa: ASYNC109 - a plain number reads best in tests
+    ) -> list[SentMessage]:
         sent = await self.emulator.wait_for_sent(
             chat_id=self.where, count=before + replies, timeout=timeout
         )
