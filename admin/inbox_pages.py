@@ -26,15 +26,17 @@ from core.i18n import Translator
 from nlu.schema import ENTITY_VALUES, INTENTS
 from nlu.topics import entity_choices, entity_name, entity_value_name, topic_name
 from programme import outbox
+from programme.grouping import MAX_KEY
 from programme.inbox import (
     GROUP_IDS,
     MAX_REPLY,
     PAGE_SIZE,
     EntityMark,
+    InboxPage,
     QueryFilter,
     accept_proposal,
-    count_groups,
-    group_queries,
+    group_question_ids,
+    inbox_page,
     label_group,
     overflow_today,
     pending_proposal_count,
@@ -145,8 +147,10 @@ def done_message(params: Mapping[str, str], tr: Translator) -> str | None:
     return message() if message else None
 
 
-def group_link(query_ids: list[int]) -> str:
-    return "/inbox/group?" + urlencode({"ids": ",".join(map(str, query_ids[:GROUP_IDS]))})
+def group_link(key: str, values: Mapping[str, str]) -> str:
+    """A group's page: its key and the inbox's filter (the page opens GROUP_IDS of them)."""
+    kept = {name: values[name] for name in FILTER_FIELDS if values.get(name)}
+    return "/inbox/group?" + urlencode({"key": key, **kept})
 
 
 def parse_ids(value: object) -> list[int]:
@@ -216,12 +220,16 @@ def inbox(request: Request, page: Page) -> Response:
     tr = viewer.tr
     form = read_filter(request.query_params, viewer.scope, tr)
     orphan = not viewer.scope.everything and viewer.scope.pendamping_id is None
-    total = 0 if orphan else count_groups(page.session, filter=form.filter)
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    number = min(form.page, pages)
-    groups = [] if orphan else group_queries(
-        page.session, filter=form.filter, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE
-    )  # fmt: skip
+    found = InboxPage([], 0)
+    if not orphan:
+        offset = (form.page - 1) * PAGE_SIZE
+        found = inbox_page(page.session, filter=form.filter, limit=PAGE_SIZE, offset=offset)
+    pages = max(1, math.ceil(found.total_groups / PAGE_SIZE))
+    number, groups = form.page, found.groups
+    if number > pages:  # past the end (a stale link): the last page
+        number = pages
+        groups = inbox_page(page.session, filter=form.filter, limit=PAGE_SIZE,
+                            offset=(number - 1) * PAGE_SIZE).groups  # fmt: skip
     overflow, proposals = (0, 0), 0
     if viewer.is_admin:
         overflow = overflow_today(page.session, now=page.now)
@@ -231,7 +239,7 @@ def inbox(request: Request, page: Page) -> Response:
         "inbox.html",
         page=page,
         groups=groups,
-        total_groups=total,
+        total_groups=found.total_groups,
         page_number=number,
         pages=pages,
         page_link=lambda n: page_link(form.values, n),
@@ -241,7 +249,7 @@ def inbox(request: Request, page: Page) -> Response:
         reasons=reason_labels(tr),
         intents=INTENTS,
         topic=topic_names(tr),
-        group_link=group_link,
+        group_link=lambda key: group_link(key, form.values),
         group_ids=GROUP_IDS,
         overflow_questions=overflow[0],
         overflow_askers=overflow[1],
@@ -251,8 +259,14 @@ def inbox(request: Request, page: Page) -> Response:
 
 @login_required
 def group(request: Request, page: Page) -> Response:
-    """GET /inbox/group?ids=…: one group's questions and the forms that act on it."""
-    return _group_page(request, page, request.query_params.get("ids"))
+    """GET /inbox/group?key=…: one group's first questions and the forms that act on them."""
+    params = request.query_params
+    if "key" not in params:
+        return _group_page(request, page, params.get("ids"))  # ?ids=1,2,3: these questions
+    form = read_filter(params, page.viewer.scope, page.viewer.tr)
+    key = params["key"][:MAX_KEY]
+    ids = group_question_ids(page.session, key=key, filter=form.filter)
+    return _group_page(request, page, ",".join(map(str, ids)))
 
 
 def _group_page(

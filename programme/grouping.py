@@ -18,6 +18,7 @@ import re
 from collections import Counter, deque
 from collections.abc import Iterable, Sequence
 from fractions import Fraction
+from functools import lru_cache
 from typing import Final
 
 from nlu.normalize import normalise_token
@@ -30,6 +31,7 @@ SIMILARITY: Final = Fraction(4, 5)  # Jaccard of the word sets; exact, so no flo
 _MASKED_NIK = re.compile(r"\*{12}\d{4}")
 _WORD = re.compile(r"\w+")
 _DOUBLED_LETTER = re.compile(r"([^\W\d_])\1+")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _DIGEST = 16  # hex characters of SHA-256 after " #"
 
 
@@ -47,7 +49,13 @@ def similarity_key(text: str) -> str:
 def key_words(text: str) -> list[str]:
     """The normalised words of `text`, in order (a NIK, masked or not, is the word "nik")."""
     masked = _MASKED_NIK.sub(" nik ", redact_nik(text))
-    return [_squeeze(normalise_token(_squeeze(word))) for word in _WORD.findall(masked.lower())]
+    return [_normal(word) for word in _WORD.findall(masked.lower())]
+
+
+@lru_cache(maxsize=100_000)
+def _normal(word: str) -> str:
+    # Cached: people reuse a few thousand words, and a 4,096-character message has 700 of them.
+    return _squeeze(normalise_token(_squeeze(word)))
 
 
 def _squeeze(word: str) -> str:
@@ -55,8 +63,17 @@ def _squeeze(word: str) -> str:
 
 
 def group_key_of(text: str) -> str:
-    """The text's own key as stored: its similarity key, at most MAX_KEY characters."""
-    key = storable(similarity_key(text))
+    """The text's own key as stored: its similarity key, at most MAX_KEY characters.
+
+    A text that only repeats itself ("kapan kapan kapan …", "😭😭😭") has the key of one
+    repetition, so a flood of one word is one group, not one per length.
+    """
+    words = key_words(text)
+    if words:
+        key = " ".join(_one_repetition(words))
+    else:
+        key = "".join(_one_repetition(list("".join(text.split()))))
+    key = storable(key)
     if len(key) <= MAX_KEY:
         return key
     digest = hashlib.sha256(key.encode()).hexdigest()[:_DIGEST]
@@ -66,9 +83,22 @@ def group_key_of(text: str) -> str:
 def storable(text: str) -> str:
     """`text` as both databases can store it: no NUL (PostgreSQL refuses it), no lone surrogate."""
     cleaned = text.replace("\x00", "")
-    if any("\ud800" <= character <= "\udfff" for character in cleaned):
+    if _SURROGATE.search(cleaned):
         cleaned = cleaned.encode("utf-8", "replace").decode("utf-8")
     return cleaned
+
+
+def _one_repetition(items: list[str], longest: int = 20) -> list[str]:
+    """The shortest unit that `items` repeats at least twice (the last one may be cut), or all."""
+    count = len(items)
+    for size in range(1, min(longest, count // 2) + 1):
+        unit = items[:size]
+        whole = count - 1  # the last item may be cut short (a message cut at 4,096 characters)
+        if all(items[i] == unit[i % size] for i in range(whole)) and (
+            unit[whole % size].startswith(items[whole])
+        ):
+            return unit
+    return items
 
 
 def group_keys(
@@ -96,6 +126,7 @@ class KeyWindow:
         self._rows: deque[str] = deque()
         self._count: Counter[str] = Counter()
         self._last: dict[str, int] = {}  # key -> number of its latest question in the window
+        self._words: dict[str, frozenset[str]] = {}  # key -> its words, for the keys in the window
         self._index: dict[str, set[str]] = {}
         self._number = 0
         for key in recent[-RECENT:]:
@@ -119,7 +150,7 @@ class KeyWindow:
         candidates = {other for word in _prefix(words) for other in self._index.get(word, ())}
         best: tuple[Fraction, int, str] | None = None
         for other in candidates:
-            other_words = frozenset(other.split())
+            other_words = self._words[other]
             # Jaccard ≥ t needs t·|A| ≤ |B| ≤ |A|/t: integers, so 0.8 is exact.
             if num * size > den * len(other_words) or num * len(other_words) > den * size:
                 continue
@@ -136,7 +167,8 @@ class KeyWindow:
         self._number += 1
         self._rows.append(key)
         if self._count[key] == 0:
-            for word in _prefix(frozenset(key.split())):
+            self._words[key] = frozenset(key.split())
+            for word in _prefix(self._words[key]):
                 self._index.setdefault(word, set()).add(key)
         self._count[key] += 1
         self._last[key] = self._number
@@ -148,7 +180,7 @@ class KeyWindow:
         if self._count[key]:
             return
         del self._count[key], self._last[key]
-        for word in _prefix(frozenset(key.split())):
+        for word in _prefix(self._words.pop(key)):
             keys = self._index[word]
             keys.discard(key)
             if not keys:

@@ -10,7 +10,8 @@ Rasa NLU file. A pendamping's label is a proposal until an admin accepts it.
 # raises PermissionError; an unknown query id, an unknown intent or a bad entity mark ValueError.
 #
 # Cost: a question's group key is computed once, at intake (programme.grouping), and the inbox
-# groups by it in SQL; a page reads its 100 groups' figures and at most GROUP_IDS rows of each.
+# groups by it in SQL; a page counts its 100 groups' figures in SQL for those keys only, and a
+# group is opened (and acted on) GROUP_IDS questions at a time.
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from itertools import pairwise
 from pathlib import Path
-from typing import Any, TypeVarTuple, Unpack, cast
+from typing import Any, TypeVarTuple, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, case, distinct, func, or_, select
@@ -69,7 +70,7 @@ TRAINING_DIR = PROJECT_ROOT / "data" / "nlu"
 HELDOUT_DIR = PROJECT_ROOT / "tests" / "nlu" / "heldout"
 REVIEWED_FILE = TRAINING_DIR / "reviewed.yml"
 PAGE_SIZE = 100  # groups per inbox page
-GROUP_IDS = 200  # a group's questions opened (and acted on) at once: its link carries their ids
+GROUP_IDS = 200  # a group's questions opened (and acted on) at once: its forms carry their ids
 MAX_GUESSES = 5
 MAX_REPLY = 3500  # Telegram allows 4,096; the frame and the quoted question take the rest
 MAX_QUOTE = 200
@@ -188,7 +189,7 @@ class GuessSummary:
     """One intent the NLU guessed for the group's questions."""
 
     intent: str
-    queries: int  # how many of the group's questions (of the first GROUP_IDS) list it
+    queries: int  # how many of the group's questions have it as the NLU's top guess
     best: float
     mean: float  # over those questions
 
@@ -200,9 +201,8 @@ class QueryGroup:
     key: str
     sample: str  # the text asked most often, as stored (NIKs masked); of equals the first asked
     count: int
-    query_ids: list[int]  # the first GROUP_IDS of them, oldest first
     reasons: Counter[UnansweredReason]
-    top_guesses: list[GuessSummary]  # most confident first (total confidence over the group)
+    top_guesses: list[GuessSummary]  # the most frequent top guess first
     first_asked: datetime
     last_asked: datetime
     askers: int  # distinct known users (anonymous terminal questions are not counted)
@@ -247,42 +247,46 @@ class ProposalSummary:
 # --- the groups ----------------------------------------------------------------------------------
 
 
-def group_queries(
+@dataclass(frozen=True)
+class InboxPage:
+    """One page of groups and how many groups the filter matches in all."""
+
+    groups: list[QueryGroup]
+    total_groups: int
+
+
+def inbox_page(
     session: Session,
     *,
     filter: QueryFilter = QueryFilter(),
     limit: int = PAGE_SIZE,
     offset: int = 0,
-) -> list[QueryGroup]:
+) -> InboxPage:
     """One page of the inbox: groups by size, then by the latest question, then the oldest."""
-    count = func.count(UnansweredQuery.id)
+    # count(*) and the times only, so PostgreSQL can answer from the partial index alone; the
+    # number of groups comes in the same pass (a window over the grouped rows).
+    count = func.count()
+    first = func.min(UnansweredQuery.created_at)
     last = func.max(UnansweredQuery.created_at)
-    first_id = func.min(UnansweredQuery.id)
+    key = UnansweredQuery.group_key
+    columns = (key, count.label("questions"), first.label("first"), last.label("last"),
+               func.count().over().label("groups"))  # fmt: skip
     page = session.execute(
-        _filtered(
-            select(
-                UnansweredQuery.group_key,
-                count.label("questions"),
-                func.min(UnansweredQuery.created_at).label("first"),
-                last.label("last"),
-            ),
-            filter,
-        )
-        .group_by(UnansweredQuery.group_key)
-        .order_by(count.desc(), last.desc(), first_id)
+        _filtered(select(*columns), filter)
+        .group_by(key)
+        .order_by(count.desc(), last.desc(), first, key)
         .limit(limit)
         .offset(offset)
     ).all()
     keys = [row.group_key for row in page]
     if not keys:
-        return []
+        return InboxPage([], count_groups(session, filter=filter) if offset else 0)
     details = _GroupDetails.read(session, filter, keys)
-    return [
+    groups = [
         QueryGroup(
             key=row.group_key,
             sample=details.samples[row.group_key],
             count=row.questions,
-            query_ids=details.ids[row.group_key],
             reasons=details.reasons[row.group_key],
             top_guesses=_summaries(details.guesses[row.group_key]),
             first_asked=row.first,
@@ -292,6 +296,18 @@ def group_queries(
         )
         for row in page
     ]
+    return InboxPage(groups, page[0].groups)
+
+
+def group_queries(
+    session: Session,
+    *,
+    filter: QueryFilter = QueryFilter(),
+    limit: int = PAGE_SIZE,
+    offset: int = 0,
+) -> list[QueryGroup]:
+    """The groups of one page of the inbox (inbox_page without the total)."""
+    return inbox_page(session, filter=filter, limit=limit, offset=offset).groups
 
 
 def count_groups(session: Session, *, filter: QueryFilter = QueryFilter()) -> int:
@@ -301,26 +317,33 @@ def count_groups(session: Session, *, filter: QueryFilter = QueryFilter()) -> in
 
 
 @dataclass
+class _Guesses:
+    """The questions of a group whose top guess is one intent."""
+
+    queries: int = 0
+    best: float = 0.0
+    total: float = 0.0
+
+
+@dataclass
 class _GroupDetails:
-    """What a page shows of its groups, read for those groups' keys only."""
+    """What a page shows of its groups, read for those groups' keys only, in four queries."""
 
     samples: dict[str, str]
-    ids: dict[str, list[int]]
     reasons: dict[str, Counter[UnansweredReason]]
-    guesses: dict[str, dict[str, list[float]]]
+    guesses: dict[str, dict[str, _Guesses]]
     askers: dict[str, int]
     regions: dict[str, set[str]]
 
     @classmethod
     def read(cls, session: Session, filter: QueryFilter, keys: list[str]) -> _GroupDetails:
-        def of(query: Select[Unpack[_Columns]]) -> Select[Unpack[_Columns]]:
+        def of(query: Select[*_Columns]) -> Select[*_Columns]:
             return _filtered(query, filter).where(UnansweredQuery.group_key.in_(keys))
 
         key = UnansweredQuery.group_key
-        details = cls({}, defaultdict(list), defaultdict(Counter), defaultdict(dict), {},
-                      defaultdict(set))  # fmt: skip
+        details = cls({}, defaultdict(Counter), defaultdict(dict), {}, defaultdict(set))
         # The text asked most often; of equals, the one asked first.
-        asked = func.count(UnansweredQuery.id)
+        asked = func.count()
         texts = of(select(key, UnansweredQuery.text, asked.label("asked"),
                           func.min(UnansweredQuery.id).label("first_id"))
                    ).group_by(key, UnansweredQuery.text).subquery()  # fmt: skip
@@ -328,40 +351,31 @@ class _GroupDetails:
             partition_by=texts.c.group_key, order_by=(texts.c.asked.desc(), texts.c.first_id)
         )
         ranked = select(texts.c.group_key, texts.c.text, rank.label("rank")).subquery()
-        for row in session.execute(select(ranked).where(ranked.c.rank == 1)):
-            details.samples[row.group_key] = row.text
-        # The first GROUP_IDS questions of each group: their ids and the NLU's guesses.
-        order = func.row_number().over(partition_by=key, order_by=UnansweredQuery.id)
-        firsts = of(select(key, UnansweredQuery.id, UnansweredQuery.top_guesses,
-                           order.label("number"))).subquery()  # fmt: skip
-        rows = session.execute(
-            select(firsts.c.group_key, firsts.c.id, firsts.c.top_guesses)
-            .where(firsts.c.number <= GROUP_IDS)
-            .order_by(firsts.c.group_key, firsts.c.id)
-        )
-        for row in rows:
-            details.ids[row.group_key].append(row.id)
-            best: dict[str, float] = {}
-            for guess in row.top_guesses or ():
-                intent, confidence = str(guess.get("intent")), float(guess.get("confidence") or 0)
-                best[intent] = max(best.get(intent, 0.0), confidence)
-            for intent, confidence in best.items():
-                details.guesses[row.group_key].setdefault(intent, []).append(confidence)
         for row in session.execute(
-            of(select(key, UnansweredQuery.reason, func.count())).group_by(
-                key, UnansweredQuery.reason
-            )
+            select(ranked.c.group_key, ranked.c.text).where(ranked.c.rank == 1)
         ):
-            details.reasons[row[0]][row[1]] = row[2]
+            details.samples[row.group_key] = row.text
+        # Reasons and the NLU's top guesses, counted together.
+        intent, confidence = _top_intent(), _top_confidence()
+        counted = of(select(key, UnansweredQuery.reason, intent, func.count(),
+                            func.max(confidence), func.sum(confidence))
+                     ).group_by(key, UnansweredQuery.reason, intent)  # fmt: skip
+        for group_key, reason, top, questions, best, total in session.execute(counted):
+            details.reasons[group_key][reason] += questions
+            if top is not None:
+                guess = details.guesses[group_key].setdefault(top, _Guesses())
+                guess.queries += questions
+                guess.best = max(guess.best, float(best or 0))
+                guess.total += float(total or 0)
         askers = of(select(key, func.count(distinct(UnansweredQuery.user_id)))).group_by(key)
         details.askers = {row[0]: row[1] for row in session.execute(askers)}
-        for group_key, kabupaten in session.execute(_kabupaten_of(of, keys)):
+        for group_key, kabupaten in session.execute(_kabupaten_of(of)):
             if kabupaten:
                 details.regions[group_key].add(kabupaten)
         return details
 
 
-def _kabupaten_of(of: Any, keys: list[str]) -> Select[Any]:
+def _kabupaten_of(of: Any) -> Select[Any]:
     """(group key, kabupaten) of the groups' askers' families, each pair once."""
     desas = (
         of(select(UnansweredQuery.group_key, Family.desa_id))
@@ -380,15 +394,17 @@ def _kabupaten_of(of: Any, keys: list[str]) -> Select[Any]:
     return query.distinct()
 
 
-def _summaries(guesses: dict[str, list[float]]) -> list[GuessSummary]:
+def _summaries(guesses: dict[str, _Guesses]) -> list[GuessSummary]:
     summaries = [
-        GuessSummary(intent, len(cs), max(cs), sum(cs) / len(cs)) for intent, cs in guesses.items()
+        GuessSummary(intent, g.queries, g.best, g.total / g.queries)
+        for intent, g in guesses.items()
+        if g.queries
     ]
-    summaries.sort(key=lambda g: (-g.mean * g.queries, -g.best, g.intent))
+    summaries.sort(key=lambda g: (-g.queries, -g.best, g.intent))
     return summaries[:MAX_GUESSES]
 
 
-def _filtered(query: Select[Unpack[_Columns]], filter: QueryFilter) -> Select[Unpack[_Columns]]:
+def _filtered(query: Select[*_Columns], filter: QueryFilter) -> Select[*_Columns]:
     """`query` on unanswered_query with the filter's conditions (joins only when asked for)."""
     if not filter.include_resolved:
         query = query.where(UnansweredQuery.resolved_at.is_(None))
@@ -428,12 +444,25 @@ def _top_intent() -> ColumnElement[str]:
     return cast(ColumnElement[str], UnansweredQuery.top_guesses[(0, "intent")].as_string())
 
 
+def _top_confidence() -> ColumnElement[float]:
+    return cast(ColumnElement[float], UnansweredQuery.top_guesses[(0, "confidence")].as_float())
+
+
 def questions_of_group(
     session: Session, *, query_ids: Collection[int], pendamping_id: int | None
 ) -> list[UnansweredQuery]:
-    """A group's questions with their askers, oldest first; ValueError or PermissionError."""
+    """Questions with their askers, oldest first; ValueError or PermissionError."""
     queries = _queries_in_scope(session, query_ids, pendamping_id, with_users=True)
     return sorted(queries, key=lambda query: (query.created_at, query.id))
+
+
+def group_question_ids(
+    session: Session, *, key: str, filter: QueryFilter = QueryFilter(), limit: int = GROUP_IDS
+) -> list[int]:
+    """The first `limit` questions of a group the filter shows, oldest first (what is opened)."""
+    query = _filtered(select(UnansweredQuery.id), filter).where(UnansweredQuery.group_key == key)
+    ordered = query.order_by(UnansweredQuery.created_at, UnansweredQuery.id).limit(limit)
+    return list(session.scalars(ordered))
 
 
 # --- acting on a group -------------------------------------------------------------------------

@@ -115,13 +115,16 @@ def rows_with(html: str, text: str) -> list[str]:
 
 def group_url(html: str, text: str) -> str:
     [row] = rows_with(html, text)
-    found = re.search(r'href="(/inbox/group\?ids=[^"]+)"', row)
+    found = re.search(r'href="(/inbox/group\?key=[^"]+)"', row)
     assert found, row
-    return found.group(1).replace("%2C", ",")
+    return markup.unescape(found.group(1))
 
 
-def ids_of(url: str) -> str:
-    return url.split("ids=", 1)[1]
+def ids_on(page: str) -> str:
+    """The question ids the group page's forms act on."""
+    found = re.search(r'name="ids" value="([^"]+)"', page)
+    assert found, page
+    return found.group(1)
 
 
 def query_states(sessions: sessionmaker[Session], ids: list[int]) -> list[tuple[bool, str | None]]:
@@ -264,7 +267,7 @@ def test_labelling_writes_the_examples_to_the_data_file_and_resolves_the_group(
         "/inbox/label",
         data={
             "csrf_token": token,
-            "ids": ids_of(url),
+            "ids": ids_on(client.get(url).text),
             "intent": "ask_bpnt",
             "marked_text": f"kapan bpnt {topic} cair",
             "mark": "6:10:programme=bpnt",
@@ -326,14 +329,19 @@ def test_a_reply_goes_to_each_asker_through_the_outbox_and_resolves_the_group(
     assert "Akan dikirim ke 2 penanya." in client.get(url).text
 
     empty = client.post(
-        "/inbox/reply", data={"csrf_token": token, "ids": ids_of(url), "text": "  "}
+        "/inbox/reply",
+        data={"csrf_token": token, "ids": ids_on(client.get(url).text), "text": "  "},
     )
     assert empty.status_code == 400
     assert "Tidak bisa disimpan:" in empty.text
 
     response = client.post(
         "/inbox/reply",
-        data={"csrf_token": token, "ids": ids_of(url), "text": "Syaratnya KTP dan KK, Bu."},
+        data={
+            "csrf_token": token,
+            "ids": ids_on(client.get(url).text),
+            "text": "Syaratnya KTP dan KK, Bu.",
+        },
     )
 
     assert response.headers["location"] == "/inbox?done=replied&n=2"
@@ -360,7 +368,9 @@ def test_resolving_a_group_takes_it_out_of_the_inbox(
     token = log_in(client, username)
     url = group_url(client.get("/inbox").text, topic)
 
-    response = client.post("/inbox/resolve", data={"csrf_token": token, "ids": ids_of(url)})
+    response = client.post(
+        "/inbox/resolve", data={"csrf_token": token, "ids": ids_on(client.get(url).text)}
+    )
 
     assert response.headers["location"] == "/inbox?done=resolved&n=3"
     assert query_states(sessions, ids) == [(True, None)] * 3
@@ -495,7 +505,7 @@ def test_a_pendamping_label_is_a_proposal_until_an_admin_accepts_it(
         "/inbox/label",
         data={
             "csrf_token": token,
-            "ids": ids_of(url),
+            "ids": ids_on(client.get(url).text),
             "intent": "report_card_problem",
             "marked_text": text,
             "mark": f"{bri}:{bri + 3}:bank=bri",
