@@ -2,12 +2,29 @@
 # Two virtual environments, each created on first use from its lock file:
 #   .venv       the application (Python 3.11, modern stack)        <- requirements.lock
 #   .venv-rasa  the Rasa 3.6.21 NLU server (its own pinned stack)  <- nlu/requirements-rasa.lock
+# Another checkout can reuse built ones, used as they are and never rebuilt:
+#   make run VENV=/path/to/.venv RASA_VENV=/path/to/.venv-rasa
 
 PYTHON ?= python3.11
-VENV := .venv
-RASA_VENV := .venv-rasa
-PKH := $(VENV)/bin/pkh
+VENV ?= .venv
+RASA_VENV ?= .venv-rasa
+# `python -m pkh` runs this checkout's code whichever environment runs it.
+PKH := $(VENV)/bin/python -m pkh
+export PKH_RASA_VENV := $(abspath $(RASA_VENV))
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+# An environment named on the command line or in the environment is someone's built one: it is
+# only required to exist. The default ones are (re)built from their lock files when these change.
+ifneq ($(filter command line environment,$(origin VENV)),)
+APP_ENV := $(VENV)/bin/python
+else
+APP_ENV := $(VENV)/.installed
+endif
+ifneq ($(filter command line environment,$(origin RASA_VENV)),)
+RASA_ENV := $(RASA_VENV)/bin/python
+else
+RASA_ENV := $(RASA_VENV)/.installed
+endif
 
 .DEFAULT_GOAL := help
 .PHONY: help run admin test lint fmt train eval nlu-serve nlu-validate bench-nlu bench-bot bench-broadcast bench-scale screenshots lock rasa-lock venvs clean i18n catalogs
@@ -15,7 +32,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: requirements.lock pyproject.toml
+.venv/.installed: requirements.lock pyproject.toml
 	@echo "==> creating the application environment ($(VENV))"
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q -r requirements.lock
@@ -24,21 +41,21 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 
 # Rasa declares Python <3.11 but runs on 3.11; the lock holds the complete resolved set, so
 # everything goes in with --no-deps (see nlu/requirements-rasa.in for the changes from upstream).
-$(RASA_VENV)/.installed: nlu/requirements-rasa.lock
+.venv-rasa/.installed: nlu/requirements-rasa.lock
 	@echo "==> creating the Rasa environment ($(RASA_VENV), ~2.7 GB; pip's cache makes reruns fast)"
 	$(PYTHON) -m venv $(RASA_VENV)
 	$(RASA_VENV)/bin/pip install -q --no-deps --ignore-requires-python -r nlu/requirements-rasa.lock
 	@touch $@
 
-venvs: $(VENV)/.installed $(RASA_VENV)/.installed ## create both environments
+venvs: $(APP_ENV) $(RASA_ENV) ## create both environments
 
 # Compiled catalogs are build products (not in git): made from the .po files when they change.
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/messages.po))
-%.mo: %.po $(VENV)/.installed
+%.mo: %.po $(APP_ENV)
 	$(VENV)/bin/pybabel -q compile -i $< -o $@
 catalogs: $(MO_FILES)
 
-i18n: $(VENV)/.installed ## extract messages, update locale/{id,en} catalogs, compile them
+i18n: $(APP_ENV) ## extract messages, update locale/{id,en} catalogs, compile them
 	$(VENV)/bin/pybabel -q extract -F babel.cfg -k _ -k n_:1,2 --sort-by-file \
 		--project "PKH Assistant" --msgid-bugs-address "" -o locale/messages.pot .
 	for lang in id en; do \
@@ -61,20 +78,20 @@ test: venvs catalogs lint ## lint, then the whole test suite (trains the model f
 	$(PKH) nlu train
 	$(VENV)/bin/pytest
 
-lint: $(VENV)/.installed ## ruff (lint + format check) and mypy
+lint: $(APP_ENV) ## ruff (lint + format check) and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports --no-cache
 
-fmt: $(VENV)/.installed ## format the code
+fmt: $(APP_ENV) ## format the code
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
 train: venvs ## train the NLU model (skipped when config and data are unchanged)
 	$(PKH) nlu train
 
-eval: venvs ## evaluate the model on the held-out set -> reports/nlu/
+eval: venvs ## score the model on the dev and test sets -> reports/nlu/ (CV: pkh nlu cross-validate)
 	$(PKH) nlu evaluate
 
 nlu-validate: venvs ## rasa data validate + our own data checks

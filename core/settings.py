@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     quiet_hours: str = Field(default="21-6", validation_alias="QUIET_HOURS")
     # Outbox messages in flight at once (the crash window); Telegram's limit is the real cap.
     outbox_concurrency: int = Field(default=8, ge=1, le=64, validation_alias="OUTBOX_CONCURRENCY")
+    # Messages per second this bot token may send, replies and bulk together. Telegram's free
+    # limit is about 30; above it bulk messages go as paid broadcasts (up to 1,000 a second, at
+    # 0.1 Telegram Star each; docs/scale.md).
+    telegram_bulk_rate: float = Field(
+        default=30.0, gt=0, le=1000, validation_alias="TELEGRAM_BULK_RATE"
+    )
     # Questions one asker may add to the admins' inbox per day (WIB); the rest are only counted.
     inbox_daily_cap: int = Field(default=20, ge=1, validation_alias="INBOX_DAILY_CAP")
 
@@ -64,6 +70,9 @@ class Settings(BaseSettings):
             if entry and entry != "*":
                 ipaddress.ip_network(entry, strict=False)  # raises ValueError with the entry
         return ",".join(part.strip() for part in value.split(",") if part.strip())
+
+    # The Rasa environment (`make` sets it from RASA_VENV, so another checkout can reuse one).
+    rasa_venv: Path = Field(default=PROJECT_ROOT / ".venv-rasa", validation_alias="PKH_RASA_VENV")
 
     @field_validator("quiet_hours")
     @classmethod
@@ -84,7 +93,7 @@ class Settings(BaseSettings):
 
     @property
     def rasa_executable(self) -> Path:
-        return PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
+        return self.rasa_venv / "bin" / "rasa"
 
 
 @lru_cache(maxsize=1)

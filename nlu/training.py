@@ -18,8 +18,13 @@ def train(
     data: Path | None = None,
     out: Path | None = None,
     force: bool = False,
+    log: Path | None = None,
 ) -> tuple[Path, bool]:
-    """Train if needed; return the model's path and whether it was trained now."""
+    """Train if needed; return the model's path and whether it was trained now.
+
+    Rasa's own output goes to the terminal, or appended to `log` (the first `make run` keeps it
+    out of the newcomer's chat).
+    """
     config = config or PROJECT_ROOT / "config.yml"
     data = data or PROJECT_ROOT / "data" / "nlu"
     fp = fingerprint(config, data)
@@ -31,7 +36,15 @@ def train(
         "train", "nlu", "--config", str(config), "--nlu", str(data),
         "--out", str(target.parent), "--fixed-model-name", target.name.removesuffix(".tar.gz"),
     )  # fmt: skip
-    subprocess.run(command, cwd=PROJECT_ROOT, env=rasa_environment(), check=True)
+    if log is None:
+        subprocess.run(command, cwd=PROJECT_ROOT, env=rasa_environment(), check=True)
+    else:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("ab") as output:
+            subprocess.run(
+                command, cwd=PROJECT_ROOT, env=rasa_environment(), check=True,
+                stdout=output, stderr=subprocess.STDOUT,
+            )  # fmt: skip
     if not target.exists():
         raise RuntimeError(f"Rasa finished but {target} is missing")
     return target, True

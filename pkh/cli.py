@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 
 import typer
 
@@ -37,17 +38,41 @@ app.add_typer(admin_app, name="admin")
 app.command("import")(import_command)
 
 
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
 @app.callback()
 def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug output.")) -> None:
     """Configure logging for every command: NIKs and secrets are masked in every record."""
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format=LOG_FORMAT)
     # httpx logs every request URL at INFO, and the bot's URLs hold its token: quiet unless -v.
     for noisy in ("alembic",) if verbose else ("httpx", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     install_log_redaction(_secrets())
+
+
+def log_to_file() -> Path:
+    """Send the log to var/log/pkh.log instead of the terminal, where a chat is going on.
+
+    The file handler masks NIKs and secrets like every other (core.redaction); Python's
+    warnings go to the log too.
+    """
+    from core.redaction import RedactingFilter
+    from core.settings import PROJECT_ROOT
+
+    path = PROJECT_ROOT / "var" / "log" / "pkh.log"
+    root = logging.getLogger()
+    if any(getattr(h, "baseFilename", None) == str(path) for h in root.handlers):
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    handler.addFilter(RedactingFilter())
+    for terminal in list(root.handlers):
+        root.removeHandler(terminal)
+    root.addHandler(handler)
+    logging.captureWarnings(True)
+    return path
 
 
 def _secrets() -> list[str]:
@@ -78,6 +103,7 @@ def chat(
     ),
 ) -> None:
     """Chat with the assistant in the terminal: real NLU server, actions and database."""
+    log_to_file()
     from actions import Asker
     from bot.terminal import chat as run_chat
     from bot.terminal import find_demo_asker
@@ -105,6 +131,8 @@ def run(
     from core.settings import get_settings
     from pkh import firstrun
 
+    if get_settings().telegram_bot_token is None:
+        log_to_file()  # a terminal chat follows: progress lines only, the log to var/log/
     firstrun.ensure_secret_key(typer.echo)
     firstrun.ensure_database(typer.echo)
     firstrun.ensure_model(typer.echo)

@@ -57,7 +57,7 @@ def ensure_model(say: Say) -> None:
         return
     if latest_model() == model_path(fingerprint()):
         return
-    say("• Melatih model NLU (sekitar satu menit)…")
+    say("• Melatih model NLU (sekitar satu menit; catatannya di var/log/rasa-train.log)…")
     from nlu.training import train
 
-    train()
+    train(log=PROJECT_ROOT / "var" / "log" / "rasa-train.log")
