@@ -764,6 +764,32 @@ class TelegramUser(Base):
     pendamping: Mapped[Pendamping | None] = relationship()
 
 
+class PendampingInvite(Base):
+    """A one-time link an admin makes for a pendamping record: opened in Telegram, it gives that
+    account the pendamping role (hash only; revocable; every step audited)."""
+
+    __tablename__ = "pendamping_invite"
+    __table_args__ = (
+        CheckConstraint("expires_at > created_at", name="expires_after_created"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    pendamping_id: Mapped[int] = mapped_column(
+        ForeignKey("pendamping.id", ondelete="CASCADE"), index=True
+    )
+    created_by: Mapped[str] = mapped_column(String(100))  # "admin:<name>" or "cli"
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("telegram_user.id", ondelete="SET NULL")
+    )
+    revoked_at: Mapped[datetime | None]
+
+    pendamping: Mapped[Pendamping] = relationship()
+
+
 class InviteCode(Base):
     """A one-time code a pendamping gives a KPM to link Telegram to the family (hash only)."""
 
