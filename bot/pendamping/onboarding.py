@@ -12,7 +12,8 @@ from bot.commands import show_commands_for
 from bot.context import BotContext, reply_text, with_account
 from core.i18n import Translator, translator
 from programme import pendamping_access
-from programme.models import Pendamping, UserRole
+from programme.kelompok import pendamping_name
+from programme.models import UserRole
 
 Result = pendamping_access.PendampingLinkResult
 
@@ -25,8 +26,8 @@ async def link_pendamping(update: Update, context: BotContext, code: str, asker:
         result = pendamping_access.link_pendamping(
             session, user, code=code[:64], secret_key=secret_key, now=datetime.now(UTC)
         )
-        pendamping = session.get(Pendamping, user.pendamping_id) if user.pendamping_id else None
-        return result, pendamping.name if pendamping is not None else ""
+        linked = user.pendamping_id
+        return result, pendamping_name(session, pendamping_id=linked) if linked else ""
 
     result, name = await with_account(context, asker, link)
     await reply_text(update, link_text(translator(asker.language), result, name))
