@@ -38,7 +38,7 @@ from programme.refusals import mark as _
 MAX_TEXT = 3500  # Telegram allows 4,096; the header takes some
 # "Now" picked in the conversation is a little in the past by the time it is saved.
 SEND_AT_SLACK = timedelta(minutes=1)
-QUEUE_BATCH = 20_000  # members whose messages are written by one statement
+QUEUE_BATCH = 5_000  # members whose messages are written by one statement
 
 
 class BroadcastError(Refusal):
@@ -164,8 +164,8 @@ def queue_broadcast(session: Session, *, broadcast_id: int, now: datetime) -> in
         return 0
     session.flush()
     recipients = _recipients(kelompok_ids, urgent=broadcast.urgent)
-    accounts = session.scalars(
-        select(TelegramUser.id)
+    accounts = session.execute(
+        select(TelegramUser.id, Family.id)
         .join(Family, TelegramUser.family_id == Family.id)
         .where(*recipients)
         .order_by(TelegramUser.id)
@@ -198,15 +198,15 @@ def queue_broadcast(session: Session, *, broadcast_id: int, now: datetime) -> in
         .join(Family, TelegramUser.family_id == Family.id)
         .join(Kelompok, Family.kelompok_id == Kelompok.id)
         .join(Region, Kelompok.desa_id == Region.id)
-        .where(*recipients)
         .order_by(TelegramUser.id)
     )
     added = 0
+    # The members were chosen above, in this transaction: each batch is looked up by key
+    # (both keys, or PostgreSQL may rather read every family per batch).
     for first in range(0, len(accounts), QUEUE_BATCH):
-        batch = accounts[first : first + QUEUE_BATCH]
-        added += outbox.enqueue_select(
-            session, rows.where(TelegramUser.id.between(batch[0], batch[-1]))
-        )
+        users, families = zip(*accounts[first : first + QUEUE_BATCH], strict=True)
+        batch = rows.where(TelegramUser.id.in_(users), Family.id.in_(families))
+        added += outbox.enqueue_select(session, batch)
     return added
 
 

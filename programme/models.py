@@ -1096,6 +1096,13 @@ class OutboxMessage(Base):
             postgresql_where=text("state = 'queued'"),
             sqlite_where=text("state = 'queued'"),
         ),
+        # The leader's housekeeping, every second: queued messages whose time is up.
+        Index(
+            "ix_outbox_message_queued_expiry",
+            "expires_at",
+            postgresql_where=text("state = 'queued'"),
+            sqlite_where=text("state = 'queued'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

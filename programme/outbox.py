@@ -324,11 +324,7 @@ def expire_overdue(session: Session, *, now: datetime) -> int:
     """Queued messages past their expiry (a reminder for a meeting that started) are dropped."""
     result = session.execute(
         update(OutboxMessage)
-        .where(
-            OutboxMessage.state == OutboxState.QUEUED,
-            OutboxMessage.expires_at.is_not(None),
-            OutboxMessage.expires_at <= now,
-        )
+        .where(_IS_QUEUED, OutboxMessage.expires_at <= now)  # ix_outbox_message_queued_expiry
         .values(state=OutboxState.EXPIRED, updated_at=now)
         .execution_options(synchronize_session=False)
     )

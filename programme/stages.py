@@ -32,7 +32,7 @@ DEFAULT_WINDOW = timedelta(days=14)  # how long a window opened without an end d
 # The source of a window made by opening or closing a stage; KPM read it after "Sumber:".
 OPENED_SOURCE = "Pembukaan tahap oleh petugas PKH"
 CLOSED_SOURCE = "Penutupan tahap oleh petugas PKH"
-NOTICE_BATCH = 20_000  # accounts whose notes are written by one statement
+NOTICE_BATCH = 5_000  # accounts whose notes are written by one statement
 
 
 @dataclass(frozen=True)
@@ -302,8 +302,8 @@ def _notify(
     ]
     if window.channel_code is not None:
         recipients.append(Family.channel_code == window.channel_code)
-    accounts = session.scalars(
-        select(TelegramUser.id)
+    accounts = session.execute(
+        select(TelegramUser.id, Family.id)
         .join(Family, TelegramUser.family_id == Family.id)
         .where(*recipients)
         .order_by(TelegramUser.id)
@@ -342,15 +342,15 @@ def _notify(
         )
         .join(Family, TelegramUser.family_id == Family.id)
         .join(desa, Family.desa_id == desa.id)
-        .where(*recipients)
         .order_by(TelegramUser.id)
     )
     added = 0
+    # The accounts were chosen above, in this transaction: each batch is looked up by key
+    # (both keys, or PostgreSQL would rather read every family of the province per batch).
     for first in range(0, len(accounts), NOTICE_BATCH):
-        batch = accounts[first : first + NOTICE_BATCH]
-        added += outbox.enqueue_select(
-            session, notes.where(TelegramUser.id.between(batch[0], batch[-1]))
-        )
+        users, families = zip(*accounts[first : first + NOTICE_BATCH], strict=True)
+        batch = notes.where(TelegramUser.id.in_(users), Family.id.in_(families))
+        added += outbox.enqueue_select(session, batch)
     return added
 
 
