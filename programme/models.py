@@ -1178,6 +1178,10 @@ class AdminUser(Base):
         ForeignKey("pendamping.id", ondelete="SET NULL")
     )
     language: Mapped[str] = mapped_column(String(5), default="id")
+    # The zone the dashboard shows this account its times in (their own region's).
+    time_zone: Mapped[TimeZone] = mapped_column(
+        _enum(TimeZone, "admin_time_zone"), default=TimeZone.WIB, server_default=TimeZone.WIB.value
+    )
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
