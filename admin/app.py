@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from admin import inbox_pages, pages, retrain_pages
+from admin import directory_pages, inbox_pages, pages, retrain_pages
 from admin.audit_pages import audit_log
 from admin.import_pages import import_form, import_progress, import_upload
 from admin.retraining import Retrainer, RetrainSetup
@@ -62,6 +62,20 @@ def build_admin_app(
         Route("/users/{user_id:int}/update", update_user, methods=["POST"]),
         Route("/users/{user_id:int}/password", set_password, methods=["POST"]),
         Route("/audit", audit_log, methods=["GET"]),
+        Route("/families", directory_pages.families, methods=["GET"]),
+        Route("/families.csv", directory_pages.families_csv, methods=["GET"]),
+        Route("/kelompok", directory_pages.kelompok, methods=["GET"]),
+        Route("/kelompok.csv", directory_pages.kelompok_csv, methods=["GET"]),
+        Route("/pendamping", directory_pages.pendamping, methods=["GET"]),
+        Route("/pendamping.csv", directory_pages.pendamping_csv, methods=["GET"]),
+        Route("/pendamping/{pendamping_id:int}/link", directory_pages.issue_link, methods=["POST"]),
+        Route(
+            "/pendamping/{pendamping_id:int}/revoke",
+            directory_pages.revoke_access,
+            methods=["POST"],
+        ),
+        Route("/meetings", directory_pages.meetings, methods=["GET"]),
+        Route("/meetings.csv", directory_pages.meetings_csv, methods=["GET"]),
         Route("/import", import_form, methods=["GET"]),
         Route("/import", import_upload, methods=["POST"]),
         Route("/retrain", retrain_pages.retrain_page, methods=["GET"]),
@@ -76,6 +90,11 @@ def build_admin_app(
     app.state.sessions = make_session_factory(engine)
     app.state.templates = make_templates()
     app.state.clock = clock
+    # Pendamping links (admin.directory_pages): signed with the secret key, written for the bot.
+    app.state.invite_secret = (
+        settings.secret_key.get_secret_value() if settings.secret_key else None
+    )
+    app.state.bot_username = settings.telegram_bot_username
     # Where the inbox's "Beri label" writes its training examples (tests pass a temporary file).
     app.state.nlu_data_file = nlu_data_file or PROJECT_ROOT / "data" / "nlu" / "reviewed.yml"
     # "Latih ulang model": trains in a background thread, swaps models on the NLU servers.

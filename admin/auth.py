@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from admin.passwords import dummy_hash, hash_password, needs_rehash, verify_password
 from core.i18n import Translator, translator
 from programme import logins
-from programme.models import AdminSession, AdminUser, UserRole
+from programme.models import AdminSession, AdminUser, TimeZone, UserRole
 
 COOKIE_NAME = "pkh_admin"
 SESSION_LIFETIME = timedelta(hours=12)
@@ -67,6 +67,7 @@ class Viewer:
     pendamping_id: int | None
     language: str
     csrf_token: str
+    time_zone: TimeZone = TimeZone.WIB  # the account's own region's zone, for every time shown
 
     @property
     def is_admin(self) -> bool:
@@ -131,6 +132,7 @@ def find_viewer(session: Session, *, token: str | None, now: datetime) -> Viewer
         pendamping_id=user.pendamping_id,
         language=user.language,
         csrf_token=row.csrf_token,
+        time_zone=user.time_zone,
     )
 
 

@@ -39,6 +39,13 @@ class Settings(BaseSettings):
     telegram_api_base_url: str = Field(
         default="https://api.telegram.org/bot", validation_alias="TELEGRAM_API_BASE_URL"
     )
+    # The bot's @username without the @: the dashboard writes pendamping links as
+    # https://t.me/<username>?start=<code>; unset, it shows the code and the /start command.
+    telegram_bot_username: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z][A-Za-z0-9_]{3,31}$",
+        validation_alias="TELEGRAM_BOT_USERNAME",
+    )
     secret_key: SecretStr | None = Field(default=None, validation_alias="PKH_SECRET_KEY")
     # Webhook mode only: Telegram sends it in X-Telegram-Bot-Api-Secret-Token with every update.
     telegram_webhook_secret: SecretStr | None = Field(
