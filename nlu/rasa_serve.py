@@ -3,11 +3,12 @@
 Run in Rasa's environment (`.venv-rasa/bin/python -m nlu.rasa_serve run --enable-api …`).
 
 Rasa 3.6 replaces the model on PUT /model by calling `Agent.load_model`, which is synchronous,
-inside the request handler: for the ~3 s it takes to load our model every parse waits, longer
-than the bot's NLU timeout (2 s), so a swap would make the bot answer "not understood". Here the
-same loader runs on an event loop of its own in a worker thread; the server keeps answering
-with the old model until Rasa swaps `app.ctx.agent` to the new one, a single assignment.
-Rasa 3.6.21 is the last open-source release, so the patched function will not move.
+inside the request handler: every parse waits for the whole load (seconds on a busy machine),
+and past the bot's NLU timeout (2 s) the bot answers "not understood". Here the same loader runs
+on an event loop of its own in a worker thread; the server keeps answering with the old model
+until Rasa swaps `app.ctx.agent` to the new one, a single assignment. (What of the load holds
+the GIL still delays parses; nlu/components/stored_crf.py removes the biggest part, Rasa fitting
+the CRFs again.) Rasa 3.6.21 is the last open-source release, so the patched function stays.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Activating another model on a running Rasa server loses no request.
 
-The real server (`rasa run --enable-api` through nlu.rasa_serve), real models, several threads
-parsing without a pause while `nlu.retrain.activate` swaps the model back and forth over PUT
-/model. Every parse must come back HTTP 200 with an intent within the bot's own NLU timeout.
+The real server (`rasa run --enable-api` through nlu.rasa_serve), the real model and a tiny
+one, several threads parsing without a pause while `nlu.retrain.activate` swaps the model back
+and forth over PUT /model. Every parse must come back HTTP 200 with an intent within the bot's
+own NLU timeout (2 s).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from core.settings import Settings
 from nlu.active import read_active
 from nlu.retrain import activate, served_model
 from nlu.server import RunningServer, free_port, start_server
+from nlu.training import train
 from tests.nlu.tiny_models import copy_model, tiny_cache, tiny_model
 
 pytestmark = pytest.mark.integration
@@ -46,11 +48,10 @@ class Parse:
 
 @pytest.fixture(scope="module")
 def two_models(tiny_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The real model (its load is what takes time) and a tiny one, in a directory of the test's."""
     models_dir = tmp_path_factory.mktemp("swap-models")
-    return (
-        copy_model(tiny_model(tiny_cache, 6), models_dir),
-        copy_model(tiny_model(tiny_cache, 30), models_dir),
-    )
+    full, _ = train()  # a no-op when `make test` or another test has trained it already
+    return copy_model(full, models_dir), copy_model(tiny_model(tiny_cache, 30), models_dir)
 
 
 @pytest.fixture(scope="module")
