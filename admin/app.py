@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from admin import directory_pages, inbox_pages, pages, retrain_pages
+from admin import directory_pages, inbox_pages, pages, retrain_pages, stage_pages
 from admin.audit_pages import audit_log
 from admin.import_pages import import_form, import_progress, import_upload
 from admin.retraining import Retrainer, RetrainSetup
@@ -76,6 +76,9 @@ def build_admin_app(
         ),
         Route("/meetings", directory_pages.meetings, methods=["GET"]),
         Route("/meetings.csv", directory_pages.meetings_csv, methods=["GET"]),
+        Route("/stages", stage_pages.stages_page, methods=["GET"]),
+        Route("/stages/open", stage_pages.open_stage, methods=["POST"]),
+        Route("/stages/close", stage_pages.close_stage, methods=["POST"]),
         Route("/import", import_form, methods=["GET"]),
         Route("/import", import_upload, methods=["POST"]),
         Route("/retrain", retrain_pages.retrain_page, methods=["GET"]),

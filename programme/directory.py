@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Select, exists, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased, selectinload
 
 from programme.models import (
+    Channel,
     Family,
     FamilyMember,
     FamilyStatus,
@@ -24,6 +25,8 @@ from programme.models import (
     MeetingStatus,
     P2K2Meeting,
     P2K2Session,
+    PaymentStage,
+    PaymentWindow,
     Pendamping,
     Region,
     RegionLevel,
@@ -32,6 +35,7 @@ from programme.models import (
     TimeZone,
     UserRole,
 )
+from programme.payments import WindowState, local_date, window_state
 from programme.recipients import family_name
 
 PAGE_SIZE = 50
@@ -383,3 +387,89 @@ def _count(session: Session, query: Select[Any], page: int) -> tuple[int, int]:
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     last = max(1, -(-total // PAGE_SIZE))
     return total, min(max(1, min(page, MAX_PAGE)), last)
+
+
+# --- payment stages ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WindowRow:
+    """One payment window of a stage, with its state computed for today in its region's zone."""
+
+    year: int
+    stage_no: int
+    region: str | None  # None: national
+    region_code: str | None
+    channel: str | None  # None: every channel
+    starts_on: date
+    ends_on: date
+    state: WindowState
+    closed_at: datetime | None
+    source: str
+
+
+@dataclass(frozen=True)
+class StageChoice:
+    year: int
+    stage_no: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.year}-{self.stage_no}"
+
+
+def stage_years(session: Session) -> list[int]:
+    """The years with stages, newest first."""
+    return list(
+        session.scalars(select(PaymentStage.year).distinct().order_by(PaymentStage.year.desc()))
+    )
+
+
+def stage_choices(session: Session, *, year: int) -> list[StageChoice]:
+    rows = session.execute(
+        select(PaymentStage.year, PaymentStage.stage_no)
+        .where(PaymentStage.year == year)
+        .order_by(PaymentStage.stage_no)
+    ).all()
+    return [StageChoice(y, n) for y, n in rows]
+
+
+def channel_choices(session: Session) -> list[tuple[str, str]]:
+    rows = session.execute(select(Channel.code, Channel.name).order_by(Channel.code)).all()
+    return [(code, name) for code, name in rows]
+
+
+def stage_windows(session: Session, *, year: int, now: datetime) -> list[WindowRow]:
+    """The year's windows, stage by stage, national first, with today's state of each."""
+    windows = session.scalars(
+        select(PaymentWindow)
+        .join(PaymentWindow.stage)
+        .where(PaymentStage.year == year)
+        .options(
+            selectinload(PaymentWindow.stage),
+            selectinload(PaymentWindow.region),
+            selectinload(PaymentWindow.channel),
+        )
+    ).all()
+    rows = []
+    for window in windows:
+        region = window.region
+        zone = region.time_zone if region is not None else TimeZone.WIB
+        rows.append(
+            WindowRow(
+                year=window.stage.year,
+                stage_no=window.stage.stage_no,
+                region=region.name if region is not None else None,
+                region_code=region.code if region is not None else None,
+                channel=window.channel.name if window.channel is not None else None,
+                starts_on=window.starts_on,
+                ends_on=window.ends_on,
+                state=window_state(window, today=local_date(now, zone)),
+                closed_at=window.closed_at,
+                source=window.source,
+            )
+        )
+    rows.sort(
+        key=lambda r: (r.stage_no, r.region_code is not None, r.region_code or "", r.starts_on)
+    )
+    return rows
