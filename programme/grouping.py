@@ -68,12 +68,12 @@ def group_key_of(text: str) -> str:
     A text that only repeats itself ("kapan kapan kapan …", "😭😭😭") has the key of one
     repetition, so a flood of one word is one group, not one per length.
     """
+    text = storable(text)  # what is stored is what the key is made of
     words = key_words(text)
     if words:
         key = " ".join(_one_repetition(words))
     else:
         key = "".join(_one_repetition(list("".join(text.split()))))
-    key = storable(key)
     if len(key) <= MAX_KEY:
         return key
     digest = hashlib.sha256(key.encode()).hexdigest()[:_DIGEST]

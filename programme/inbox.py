@@ -64,7 +64,6 @@ from programme.outbox import NewMessage
 
 _Columns = TypeVarTuple("_Columns")
 
-__all__ = ["similarity_key"]  # re-exported: the tests and the data checks use it from here
 
 TRAINING_DIR = PROJECT_ROOT / "data" / "nlu"
 HELDOUT_DIR = PROJECT_ROOT / "tests" / "nlu" / "heldout"
