@@ -6,8 +6,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import threading
 import time
 from collections import OrderedDict
@@ -20,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from admin import charts
+from admin.spreadsheet import csv_response, spreadsheet_number
 from admin.web import Page, login_required, render
 from core.i18n import Translator
 from programme.models import OutboxKind, OutboxState
@@ -29,17 +28,21 @@ DEFAULT_DAYS = 30
 LONGEST_PERIOD_DAYS = 366
 REUSE_SECONDS = 60.0
 REMEMBERED_VIEWS = 32
-CSV_HEADER = (
-    "date",
-    "questions",
-    "unanswered",
-    "fallback_rate_percent",
-    "helpful",
-    "unhelpful",
-    "outbox_sent",
-    "outbox_blocked",
-    "outbox_failed",
-)
+
+
+def csv_header(tr: Translator) -> tuple[str, ...]:
+    """The CSV's column names, in the viewer's language."""
+    return (
+        tr._("Tanggal"),
+        tr._("Pertanyaan"),
+        tr._("Tidak terjawab"),
+        tr._("Persentase fallback"),
+        tr._("Membantu"),
+        tr._("Tidak membantu"),
+        tr._("Pesan terkirim"),
+        tr._("Pesan diblokir"),
+        tr._("Pesan gagal"),
+    )
 
 
 class BadPeriod(ValueError):
@@ -120,30 +123,23 @@ def stats_csv(request: Request, page: Page) -> Response:
     except BadPeriod as error:
         return PlainTextResponse(str(error), status_code=400)
     stats = _computed(request, page, period)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_HEADER)
-    for day in stats.days:
-        rate = "" if day.fallback_rate is None else f"{day.fallback_rate:.1f}"
-        writer.writerow(
-            (
-                day.day.isoformat(),
-                day.questions,
-                day.unanswered,
-                rate,
-                day.helpful,
-                day.unhelpful,
-                day.sent,
-                day.blocked,
-                day.failed,
-            )
+    rows = [
+        (
+            day.day,
+            day.questions,
+            day.unanswered,
+            "" if day.fallback_rate is None else spreadsheet_number(day.fallback_rate),
+            day.helpful,
+            day.unhelpful,
+            day.sent,
+            day.blocked,
+            day.failed,
         )
+        for day in stats.days
+    ]
     filename = f"pkh-statistik-{period.first.isoformat()}-{period.last.isoformat()}.csv"
-    return Response(
-        buffer.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"content-disposition": f'attachment; filename="{filename}"'},
-    )
+    # ';', BOM, DD/MM/YYYY and a decimal comma: what Indonesian spreadsheets open directly.
+    return csv_response(csv_header(page.viewer.tr), rows, filename)
 
 
 class RecentStatistics:

@@ -19,7 +19,7 @@ from starlette.testclient import TestClient
 import admin.stats
 from actions import Asker
 from admin import charts
-from admin.stats import CHARTS, CSV_HEADER
+from admin.stats import CHARTS
 from bot.assistant import record_question
 from nlu.client import ParseResult
 from programme.models import (
@@ -42,6 +42,12 @@ from programme.models import (
 )
 from programme.stats import Period, Statistics, roll_up, statistics
 from tests.admin.conftest import FakeClock, figure, log_in, make_account
+
+
+def spreadsheet_rows(text: str) -> list[list[str]]:
+    """The CSV as an Indonesian spreadsheet reads it: BOM first, columns split on ';'."""
+    assert text.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(text[1:]), delimiter=";"))
 
 
 def pendamping_codes(sessions: sessionmaker[Session]) -> tuple[str, str]:
@@ -199,8 +205,8 @@ def test_a_pendamping_sees_only_the_users_and_messages_of_their_own_kelompok(
     assert "nlu_fallback" not in html
     assert "<td>0</td><td>0</td><td>0</td>" in html  # no broadcasts of theirs
 
-    rows = list(csv.reader(io.StringIO(client.get(f"/stats.csv?{period(day, day)}").text)))
-    assert rows[1][1:4] == ["1", "0", "0.0"]
+    rows = spreadsheet_rows(client.get(f"/stats.csv?{period(day, day)}").text)
+    assert rows[1][1:4] == ["1", "0", "0,0"]
 
     client.cookies.clear()
     log_in(client, make_account(sessions))
@@ -241,12 +247,22 @@ def test_the_csv_has_a_header_and_one_row_per_wib_day(
     assert response.headers["content-disposition"] == (
         'attachment; filename="pkh-statistik-2025-06-01-2025-06-03.csv"'
     )
-    rows = list(csv.reader(io.StringIO(response.text)))
-    assert tuple(rows[0]) == CSV_HEADER
+    rows = spreadsheet_rows(response.text)
+    assert rows[0] == [
+        "Tanggal",
+        "Pertanyaan",
+        "Tidak terjawab",
+        "Persentase fallback",
+        "Membantu",
+        "Tidak membantu",
+        "Pesan terkirim",
+        "Pesan diblokir",
+        "Pesan gagal",
+    ]
     assert rows[1:] == [
-        ["2025-06-01", "2", "1", "50.0", "0", "0", "0", "0", "0"],
-        ["2025-06-02", "0", "0", "", "0", "0", "0", "0", "0"],
-        ["2025-06-03", "1", "0", "0.0", "1", "0", "1", "0", "0"],
+        ["01/06/2025", "2", "1", "50,0", "0", "0", "0", "0", "0"],
+        ["02/06/2025", "0", "0", "", "0", "0", "0", "0", "0"],
+        ["03/06/2025", "1", "0", "0,0", "1", "0", "1", "0", "0"],
     ]
 
 
