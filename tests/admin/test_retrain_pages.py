@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ from nlu.retrain import activate, load_model, served_model
 from nlu.server import free_port, start_server
 from programme import retraining
 from programme.models import AuditLog, RetrainJob, RetrainState, UserRole
-from tests.admin.conftest import log_in, make_account
+from tests.admin.conftest import FakeClock, log_in, make_account
 from tests.admin.test_users_pages import a_pendamping_code
 from tests.nlu.tiny_models import (
     copy_model,
@@ -136,6 +137,19 @@ def test_a_second_training_waits_for_the_first(
             retraining.finish_job(
                 session, running_id, state=RetrainState.FAILED, now=app.state.clock()
             )
+
+
+def test_a_job_silent_for_a_quarter_of_an_hour_counts_as_failed(
+    sessions: sessionmaker[Session], clock: FakeClock
+) -> None:
+    with sessions.begin() as session:
+        job_id = retraining.start_job(session, requested_by="cli", now=clock()).id
+    clock.advance(retraining.STALE_AFTER + timedelta(seconds=1))
+    with sessions.begin() as session:
+        assert retraining.running_job(session, now=clock()) is None
+        job = session.get(RetrainJob, job_id)
+        assert job is not None and job.state is RetrainState.FAILED
+        assert job.error is not None and "interrupted" in job.error
 
 
 @pytest.mark.integration

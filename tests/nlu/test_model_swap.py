@@ -16,10 +16,15 @@ from pathlib import Path
 
 import httpx
 import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from core.settings import Settings
-from nlu.active import read_active
-from nlu.retrain import activate, served_model
+from nlu.active import ActiveModels, read_active, write_active
+from nlu.retrain import ActivationFailed, activate, load_model, served_model
 from nlu.server import RunningServer, free_port, start_server
 from nlu.training import train
 from tests.nlu.tiny_models import copy_model, tiny_cache, tiny_model
@@ -122,3 +127,43 @@ def test_parses_running_during_activation_all_succeed(
     assert len(during) >= THREADS * SWAPS  # the swaps really happened under load
     record = read_active(models_dir)
     assert record is not None and record.active == first.name and record.previous == second.name
+
+
+@pytest.fixture
+def failing_replica() -> Iterator[str]:
+    """A second NLU server that answers but cannot load any model (a full disk, say)."""
+
+    async def status(request: Request) -> JSONResponse:
+        return JSONResponse({"model_file": "nlu-old.tar.gz"})
+
+    async def load(request: Request) -> JSONResponse:
+        return JSONResponse({"message": "LoadingError"}, status_code=500)
+
+    app = Starlette(
+        routes=[Route("/status", status, methods=["GET"]), Route("/model", load, methods=["PUT"])]
+    )
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_a_replica_that_fails_to_load_puts_the_others_back(
+    server: RunningServer,
+    two_models: tuple[Path, Path],
+    failing_replica: str,
+    tmp_path: Path,
+) -> None:
+    first, second = (copy_model(model, tmp_path) for model in two_models)
+    load_model(server.url, first)
+    before = write_active(tmp_path, ActiveModels(active=first.name, changed_by="test"))
+
+    with pytest.raises(ActivationFailed, match="HTTP 500"):
+        activate(second, urls=[server.url, failing_replica], models_dir=tmp_path, by="test")
+    assert served_model(server.url) == first.name  # swapped, then put back
+    assert read_active(tmp_path) == before
