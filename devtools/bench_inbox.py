@@ -28,7 +28,7 @@ from datetime import timedelta
 
 import psycopg
 from psycopg import sql
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
@@ -176,7 +176,7 @@ def fill_inbox(database_url: str, *, questions: int, seed: int = 1) -> float:
             now = utcnow()
             rows = [
                 {
-                    "text": text,
+                    "text": question,
                     "group_key": key,
                     "reason": rng.choice(list(UnansweredReason)),
                     "top_guesses": [
@@ -187,10 +187,14 @@ def fill_inbox(database_url: str, *, questions: int, seed: int = 1) -> float:
                     "user_id": rng.choice(users) if rng.random() < 0.8 else None,
                     "created_at": now - timedelta(minutes=questions - number),
                 }
-                for number, (text, key) in enumerate(zip(texts, keys, strict=True))
+                for number, (question, key) in enumerate(zip(texts, keys, strict=True))
             ]
             for start in range(0, len(rows), 5_000):
                 session.execute(insert(UnansweredQuery), rows[start : start + 5_000])
+        if engine.dialect.name == "postgresql":
+            # What autovacuum does soon after a bulk insert: statistics and the visibility map.
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.execute(text("VACUUM ANALYZE unanswered_query"))
     finally:
         engine.dispose()
     return time.perf_counter() - started
