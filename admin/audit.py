@@ -10,11 +10,12 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from core.i18n import Translator
+from nlu.topics import topic_name
 from programme.models import AuditLog
 
 PAGE_SIZE = 50
 DETAILS_LIMIT = 200
-# The dashboard's days are days in Jakarta (WIB), like its times.
+# The days of an account that has not chosen a zone are days in Jakarta (WIB), like its times.
 TIME_ZONE = ZoneInfo("Asia/Jakarta")
 
 
@@ -26,6 +27,7 @@ class AuditFilter:
     action: str = ""
     first_day: date | None = None
     last_day: date | None = None
+    time_zone: str = TIME_ZONE.key  # the zone whose days first_day and last_day are
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,7 @@ def target_text(tr: Translator, target_type: str | None, target_id: str | None) 
         "admin_user": tr._("Akun dasbor"),
         "telegram_user": tr._("Akun Telegram"),
         "payment_stage": tr._("Tahap bantuan"),
+        "payment_window": tr._("Jadwal pencairan wilayah"),
         "unanswered_query": tr._("Pertanyaan"),
         "import": tr._("Impor"),
         "nlu_model": tr._("Model NLU"),
@@ -95,6 +98,8 @@ def details_text(details: dict[str, object] | None, tr: Translator | None = None
     parts = []
     for key, value in (details or {}).items():
         label = labels.get(key) or key.replace("_", " ").capitalize()
+        if key in ("intent", "labelled_intent") and isinstance(value, str):
+            value = topic_name(value, tr)  # "Jadwal pencairan", not ask_payment_schedule
         parts.append(f"{label}: {_value_text(tr, value)}")
     text = " · ".join(parts)
     return text if len(text) <= DETAILS_LIMIT else text[: DETAILS_LIMIT - 1] + "…"
@@ -179,6 +184,13 @@ def _detail_labels(tr: Translator) -> dict[str, str]:
         "accounts": tr._("Akun"),
         "intent": tr._("Topik"),
         "requeued": tr._("Dikirim ulang"),
+        "time_zone": tr._("Zona waktu"),
+        "active": tr._("Aktif"),
+        "window_created": tr._("Jadwal wilayah baru dibuat"),
+        "windows_inside": tr._("Jadwal wilayah di dalamnya"),
+        "starts_on": tr._("Mulai"),
+        "ends_on": tr._("Selesai"),
+        "notified": tr._("Keluarga diberi tahu"),
     }
 
 
@@ -189,11 +201,12 @@ def _conditions(wanted: AuditFilter) -> list[ColumnElement[bool]]:
     if wanted.action:
         conditions.append(AuditLog.action == wanted.action)
     if wanted.first_day is not None:
-        conditions.append(AuditLog.created_at >= _start_of(wanted.first_day))
+        conditions.append(AuditLog.created_at >= _start_of(wanted.first_day, wanted.time_zone))
     if wanted.last_day is not None:
-        conditions.append(AuditLog.created_at < _start_of(wanted.last_day + timedelta(days=1)))
+        next_day = wanted.last_day + timedelta(days=1)
+        conditions.append(AuditLog.created_at < _start_of(next_day, wanted.time_zone))
     return conditions
 
 
-def _start_of(day: date) -> datetime:
-    return datetime.combine(day, time(), tzinfo=TIME_ZONE)
+def _start_of(day: date, time_zone: str) -> datetime:
+    return datetime.combine(day, time(), tzinfo=ZoneInfo(time_zone))

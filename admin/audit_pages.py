@@ -32,6 +32,7 @@ def audit_log(request: Request, page: Page) -> Response:
         action=query.get("action", "").strip(),
         first_day=first_day,
         last_day=last_day,
+        time_zone=page.viewer.time_zone.value,
     )
     found = find_entries(page.session, wanted=wanted, page=_number(query.get("page", "")))
     filters = {

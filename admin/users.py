@@ -16,6 +16,7 @@ from programme.models import (
     AuditLog,
     Pendamping,
     TelegramUser,
+    TimeZone,
     UserRole,
 )
 
@@ -40,6 +41,7 @@ def create_user(
     role: UserRole,
     pendamping_code: str | None = None,
     language: str = "id",
+    time_zone: TimeZone = TimeZone.WIB,
     actor: str,
 ) -> AdminUser:
     """Create a dashboard account (audit-logged); raises AccountRefused with the reason."""
@@ -63,6 +65,7 @@ def create_user(
         role=role,
         pendamping_id=pendamping.id if pendamping else None,
         language=language,
+        time_zone=time_zone,
     )
     session.add(user)
     session.flush()
@@ -125,6 +128,7 @@ def update_user(
     is_active: bool,
     changed_by: int,
     actor: str,
+    time_zone: TimeZone | None = None,
 ) -> AdminUser:
     """Change an account's role, pendamping, language or active flag (audit-logged).
 
@@ -146,6 +150,7 @@ def update_user(
     user.role = role
     user.pendamping_id = pendamping.id if pendamping else None
     user.language = language
+    user.time_zone = time_zone or user.time_zone  # None: the zone stays as it was
     user.is_active = is_active
     ended = end_sessions(session, user_id=user.id) if ends_sessions else 0
     _audit(
@@ -158,6 +163,7 @@ def update_user(
             "role": role.value,
             "pendamping": pendamping.code if pendamping else None,
             "language": language,
+            "time_zone": user.time_zone.abbreviation,
             "active": is_active,
             "sessions_ended": ended,
         },

@@ -13,7 +13,7 @@ from admin.passwords import MIN_PASSWORD_LENGTH
 from admin.users import AccountRefused
 from admin.web import Page, login_required, render
 from core.i18n import LANGUAGES, Translator
-from programme.models import UserRole
+from programme.models import TimeZone, UserRole
 
 ROLES = (UserRole.ADMIN, UserRole.PENDAMPING)
 
@@ -40,6 +40,7 @@ def create_user(request: Request, page: Page) -> Response:
             role=role,
             pendamping_code=_pendamping_code(role, form),
             language=form.get("language", ""),
+            time_zone=_time_zone(form.get("time_zone")) or TimeZone.WIB,
             actor=_actor(page),
         )
     except AccountRefused as refused:
@@ -63,6 +64,7 @@ def update_user(request: Request, page: Page) -> Response:
             is_active=form.get("active") == "on",
             changed_by=page.viewer.user_id,
             actor=_actor(page),
+            time_zone=_time_zone(form.get("time_zone")),
         )
     except AccountRefused as refused:
         return _refused(request, page, refused)
@@ -106,6 +108,7 @@ def _users_page(
         telegram_staff=users.staff_telegram_accounts(page.session),
         roles=[role.value for role in ROLES],
         languages=LANGUAGES,
+        time_zones=[zone.abbreviation for zone in TimeZone],
         min_password_length=MIN_PASSWORD_LENGTH,
         new_account=new_account or {"role": "pendamping", "language": "id"},
         notice=notice,
@@ -142,6 +145,15 @@ def _role(value: str) -> UserRole:
         return UserRole(value)
     except ValueError:
         raise AccountRefused("the role must be admin or pendamping", reason="role") from None
+
+
+def _time_zone(value: str | None) -> TimeZone | None:
+    """WIB, WITA or WIT from the form; None when the form has no zone (it stays as it was)."""
+    if value is None:
+        return None
+    if value not in TimeZone.__members__:
+        raise AccountRefused("the time zone must be WIB, WITA or WIT", reason="time_zone")
+    return TimeZone[value]
 
 
 def _pendamping_code(role: UserRole, form: Mapping[str, str]) -> str | None:
