@@ -29,7 +29,7 @@ def set_zone(
             "time_zone": zone,
         },
     )
-    return response.status_code
+    return int(response.status_code)
 
 
 def test_a_new_account_reads_wib_until_it_chooses_another_zone(
