@@ -214,7 +214,7 @@ def _pendamping_page(
 
 @login_required
 def meetings(request: Request, page: Page) -> Response:
-    """GET /meetings?when=upcoming|past&q=&page=N."""
+    """GET /meetings?when=upcoming|past&q=&page=N (q: the kelompok or the place)."""
     filters = _filters(request, "q", "when")
     filters["when"] = "past" if filters["when"] == "past" else "upcoming"
     found = directory.find_meetings(

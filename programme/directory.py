@@ -290,8 +290,13 @@ def find_meetings(
     conditions.append(P2K2Meeting.starts_at >= now if upcoming else P2K2Meeting.starts_at < now)
     term = clean_search(search)
     if term:
-        # The place is stored masked (programme.masked), so it is searched in Python below.
-        conditions.append(or_(_contains(Kelompok.name, term), _contains(Kelompok.code, term)))
+        conditions.append(
+            or_(
+                _contains(Kelompok.name, term),
+                _contains(Kelompok.code, term),
+                _contains(P2K2Meeting.place, term),
+            )
+        )
     query = select(P2K2Meeting).join(P2K2Meeting.kelompok).where(*conditions)
     total, number = _count(session, query, page)
     order = P2K2Meeting.starts_at.asc() if upcoming else P2K2Meeting.starts_at.desc()

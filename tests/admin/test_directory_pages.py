@@ -185,6 +185,13 @@ def test_meetings_are_split_into_upcoming_and_past_in_the_admins_zone(
     assert rows and all(row[0].endswith("WIB") for row in rows)
     assert all(row[4] in ("Terjadwal", "Sudah dilaksanakan", "Dibatalkan") for row in rows)
     assert 'href="/meetings?when=past&amp;page=1"' in page
+    with sessions.begin() as session:
+        place = session.scalars(
+            select(P2K2Meeting.place).where(P2K2Meeting.starts_at >= clock.now)
+        ).first()
+        assert place is not None
+    found = table_rows(client.get("/meetings", params={"q": place.upper()}).text, "meetings")
+    assert place in {row[3] for row in found}
 
 
 def test_the_csv_export_opens_in_an_indonesian_spreadsheet(
