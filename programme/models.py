@@ -1084,7 +1084,6 @@ class OutboxMessage(Base):
 
     __tablename__ = "outbox_message"
     __table_args__ = (
-        Index("ix_outbox_message_state_priority", "state", "priority", "id"),
         # The drain's claim: the next queued message of a zone, whether or not others rest in
         # quiet hours (programme.outbox.claim_next).
         Index(
@@ -1096,12 +1095,32 @@ class OutboxMessage(Base):
             postgresql_where=text("state = 'queued'"),
             sqlite_where=text("state = 'queued'"),
         ),
-        # The leader's housekeeping, every second: queued messages whose time is up.
+        # The leader's housekeeping, every second: queued messages whose time is up, and those
+        # a dead leader left in flight. Partial, so the million finished rows are in neither.
         Index(
             "ix_outbox_message_queued_expiry",
             "expires_at",
             postgresql_where=text("state = 'queued'"),
             sqlite_where=text("state = 'queued'"),
+        ),
+        Index(
+            "ix_outbox_message_sending",
+            "updated_at",
+            postgresql_where=text("state = 'sending'"),
+            sqlite_where=text("state = 'sending'"),
+        ),
+        # A stage notice has neither a broadcast nor a meeting: such rows stay out of these.
+        Index(
+            "ix_outbox_message_broadcast_id",
+            "broadcast_id",
+            postgresql_where=text("broadcast_id IS NOT NULL"),
+            sqlite_where=text("broadcast_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_outbox_message_meeting_id",
+            "meeting_id",
+            postgresql_where=text("meeting_id IS NOT NULL"),
+            sqlite_where=text("meeting_id IS NOT NULL"),
         ),
     )
 
@@ -1115,11 +1134,9 @@ class OutboxMessage(Base):
     text: Mapped[str] = mapped_column(MaskedText)
     # Inline buttons as rows of {"text", "data"}; the data is signed when the message is sent.
     buttons: Mapped[list[list[dict[str, str]]] | None] = mapped_column(JSON_DOCUMENT)
-    broadcast_id: Mapped[int | None] = mapped_column(
-        ForeignKey("broadcast.id", ondelete="CASCADE"), index=True
-    )
+    broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcast.id", ondelete="CASCADE"))
     meeting_id: Mapped[int | None] = mapped_column(
-        ForeignKey("p2k2_meeting.id", ondelete="CASCADE"), index=True
+        ForeignKey("p2k2_meeting.id", ondelete="CASCADE")
     )
     priority: Mapped[int] = mapped_column(default=0)  # lower goes first: reminders before news
     urgent: Mapped[bool] = mapped_column(default=False)  # may be sent in quiet hours

@@ -60,6 +60,7 @@ _OUTBOX: Final = cast(Table, OutboxMessage.__table__)
 # Written as a literal, not a parameter: only then do PostgreSQL (with a generic plan) and SQLite
 # use the partial index ix_outbox_message_queued, whose WHERE clause this is.
 _IS_QUEUED: Final = OutboxMessage.state == literal_column(f"'{OutboxState.QUEUED.value}'")
+_IS_SENDING: Final = OutboxMessage.state == literal_column(f"'{OutboxState.SENDING.value}'")
 # The columns `enqueue_select` fills, in the order its SELECT must give them.
 ENQUEUE_COLUMNS: Final = (
     "dedupe_key",
@@ -307,10 +308,7 @@ def recover_interrupted(
     """
     query = (
         update(OutboxMessage)
-        .where(
-            OutboxMessage.state == OutboxState.SENDING,
-            OutboxMessage.updated_at < stale_before,
-        )
+        .where(_IS_SENDING, OutboxMessage.updated_at < stale_before)  # ix_outbox_message_sending
         .values(state=OutboxState.QUEUED, updated_at=now, error="interrupted; sent again")
         .execution_options(synchronize_session=False)
     )
@@ -386,9 +384,8 @@ def pending_count(session: Session, *, pendamping_id: int | None = None) -> int:
 
     A pendamping's messages are their broadcasts and their kelompok's meeting reminders.
     """
-    query = select(func.count(OutboxMessage.id)).where(
-        OutboxMessage.state.in_((OutboxState.QUEUED, OutboxState.SENDING))
-    )
+    # OR of the two literals: each side is one of the partial indexes.
+    query = select(func.count(OutboxMessage.id)).where(or_(_IS_QUEUED, _IS_SENDING))
     if pendamping_id is not None:
         query = (
             query.outerjoin(Broadcast, OutboxMessage.broadcast_id == Broadcast.id)
