@@ -194,7 +194,11 @@ def _pendamping_page(
 ) -> Response:
     filters = _filters(request, "q")
     found = directory.find_pendamping(
-        page.session, seen=seen_by(page.viewer), search=filters["q"], page=_number(request)
+        page.session,
+        seen=seen_by(page.viewer),
+        search=filters["q"],
+        page=_number(request),
+        now=page.now,
     )
     return _directory_page(
         request,

@@ -28,6 +28,7 @@ from programme.models import (
     PaymentStage,
     PaymentWindow,
     Pendamping,
+    PendampingInvite,
     Region,
     RegionLevel,
     RsvpAnswer,
@@ -97,6 +98,7 @@ class PendampingRow:
     phone: str | None
     kelompok: int
     has_account: bool
+    link_expires_at: datetime | None = None  # a one-time link is waiting to be opened until then
 
 
 @dataclass(frozen=True)
@@ -229,7 +231,12 @@ def find_kelompok(
 
 
 def find_pendamping(
-    session: Session, *, seen: Seen, search: str = "", page: int = 1
+    session: Session,
+    *,
+    seen: Seen,
+    search: str = "",
+    page: int = 1,
+    now: datetime | None = None,
 ) -> Listing[PendampingRow]:
     """Pendamping by code or name; how many kelompok each has, whether an account is theirs."""
     conditions: list[ColumnElement[bool]] = []
@@ -261,6 +268,21 @@ def find_pendamping(
             )
         )
     )
+    waiting: dict[int, datetime] = {}
+    if now is not None:
+        waiting = {
+            pendamping_id: expires_at
+            for pendamping_id, expires_at in session.execute(
+                select(PendampingInvite.pendamping_id, func.max(PendampingInvite.expires_at))
+                .where(
+                    PendampingInvite.pendamping_id.in_(ids),
+                    PendampingInvite.used_at.is_(None),
+                    PendampingInvite.revoked_at.is_(None),
+                    PendampingInvite.expires_at > now,
+                )
+                .group_by(PendampingInvite.pendamping_id)
+            ).all()
+        }
     rows = [
         PendampingRow(
             id=person.id,
@@ -270,6 +292,7 @@ def find_pendamping(
             phone=person.phone,
             kelompok=int(groups.get(person.id, 0)),
             has_account=person.id in holders,
+            link_expires_at=waiting.get(person.id),
         )
         for person in people
     ]

@@ -242,7 +242,9 @@ def test_an_admin_makes_a_one_time_pendamping_link_and_revokes_it(
     shown = re.search(r'id="link-text">/start (pdp-[\w-]+)<', issued.text)
     assert shown, issued.text
     assert "hanya ditampilkan sekali" in issued.text
-    assert shown.group(1) not in client.get("/pendamping", params={"q": code}).text
+    later = client.get("/pendamping", params={"q": code}).text
+    assert shown.group(1) not in later
+    assert "tautan menunggu dibuka, berlaku sampai" in later
     with sessions.begin() as session:
         audit = session.scalars(
             select(AuditLog)
@@ -253,7 +255,10 @@ def test_an_admin_makes_a_one_time_pendamping_link_and_revokes_it(
 
     revoked = client.post(f"/pendamping/{pendamping_id}/revoke", data={"csrf_token": token})
     assert revoked.status_code == 303
-    assert "Akses pendamping dicabut." in client.get(revoked.headers["location"]).text
+    assert revoked.headers["location"] == "/pendamping?done=revoked"
+    after = client.get("/pendamping", params={"done": "revoked", "q": code}).text
+    assert "Akses pendamping dicabut." in after
+    assert "tautan menunggu dibuka" not in after
     with sessions.begin() as session:
         unused = session.scalars(
             select(PendampingInvite).where(
