@@ -205,7 +205,10 @@ def queue_broadcast(session: Session, *, broadcast_id: int, now: datetime) -> in
     # (both keys, or PostgreSQL may rather read every family per batch).
     for first in range(0, len(accounts), QUEUE_BATCH):
         users, families = zip(*accounts[first : first + QUEUE_BATCH], strict=True)
-        batch = rows.where(TelegramUser.id.in_(users), Family.id.in_(families))
+        batch = rows.where(
+            outbox.keys_in(session, TelegramUser.id, users),
+            outbox.keys_in(session, Family.id, families),
+        )
         added += outbox.enqueue_select(session, batch)
     return added
 

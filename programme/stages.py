@@ -349,7 +349,10 @@ def _notify(
     # (both keys, or PostgreSQL would rather read every family of the province per batch).
     for first in range(0, len(accounts), NOTICE_BATCH):
         users, families = zip(*accounts[first : first + NOTICE_BATCH], strict=True)
-        batch = notes.where(TelegramUser.id.in_(users), Family.id.in_(families))
+        batch = notes.where(
+            outbox.keys_in(session, TelegramUser.id, users),
+            outbox.keys_in(session, Family.id, families),
+        )
         added += outbox.enqueue_select(session, batch)
     return added
 
