@@ -64,7 +64,10 @@ class RetrainSetup:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RetrainSetup:
-        return cls(models_dir=settings.models_dir, urls=replica_urls(settings.nlu_url))
+        return cls(
+            models_dir=settings.models_dir,
+            urls=replica_urls(settings.nlu_replica_urls or settings.nlu_url),
+        )
 
 
 class Retrainer:

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
         validation_alias="DATABASE_URL",
     )
     nlu_url: str = Field(default="http://127.0.0.1:5005", validation_alias="NLU_URL")
+    # Every Rasa server behind NLU_URL's load balancer, comma-separated: a retrained model is
+    # activated on each. Empty: NLU_URL is the one server.
+    nlu_replica_urls: str = Field(default="", validation_alias="NLU_REPLICA_URLS")
     nlu_port: int = Field(default=5005, validation_alias="NLU_PORT")
     nlu_timeout_seconds: float = Field(default=2.0, validation_alias="NLU_TIMEOUT_SECONDS")
     telegram_bot_token: SecretStr | None = Field(

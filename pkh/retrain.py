@@ -31,7 +31,7 @@ def _retrainer(data: Path, config: Path) -> Iterator[Retrainer]:
     engine = make_engine(settings.database_url)
     setup = RetrainSetup(
         models_dir=settings.models_dir,
-        urls=replica_urls(settings.nlu_url),
+        urls=replica_urls(settings.nlu_replica_urls or settings.nlu_url),
         data=data,
         config=config,
     )
