@@ -8,6 +8,7 @@ background, retried, and never stop the bot: a bot without its menu still answer
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -46,11 +47,14 @@ class PkhBot(ExtBot[Any]):
 
 
 async def keep_trying(
-    what: str, call: Callable[[], Awaitable[object]], *, attempts: int = MENU_ATTEMPTS
+    what: str, call: Callable[[], Awaitable[object]], *, attempts: int | None = MENU_ATTEMPTS
 ) -> bool:
-    """Call until it succeeds, with backoff; True if it did. For set-up nobody waits for."""
+    """Call until it succeeds, with backoff; True if it did. For set-up nobody waits for.
+
+    `attempts=None` tries until it succeeds (or the task is cancelled).
+    """
     delay = FIRST_DELAY
-    for attempt in range(1, attempts + 1):
+    for attempt in itertools.count(1):
         try:
             await call()
             return True
@@ -64,4 +68,4 @@ async def keep_trying(
             log.warning("%s failed (%s); trying again in %.0f s", what, reason, delay)
         await asyncio.sleep(delay)
         delay = min(delay * 2, MAX_DELAY)
-    return False
+    return False  # not reached: the loop only ends by returning

@@ -4,6 +4,10 @@ As in python-telegram-bot's `customwebhookbot` example, the web server is ours, 
 answers 400 to an update it cannot read, and Telegram then sends that update again and again,
 holding back every update behind it. Here such a POST is acknowledged (200) and skipped, logged
 once with its id and kind (bot.intake). A request without Telegram's secret token gets 403.
+
+An update is acknowledged only once it has been handled: a worker that dies first (a crash, a
+kill -9, a deploy) never said "received", so Telegram delivers it again, to another worker when
+several run behind a load balancer (tests/bot/test_nginx_workers.py).
 """
 
 from __future__ import annotations
@@ -44,7 +48,10 @@ def webhook_app(application: BotApplication, *, secret_token: str) -> Starlette:
             data = None
         update = read_update(data, application.bot)
         if update is not None:
-            await application.update_queue.put(update)
+            # Through the update processor (bot.lanes), as PTB's own update fetcher does.
+            await application.update_processor.process_update(
+                update, application.process_update(update)
+            )
         return Response()
 
     return Starlette(routes=[Route(PATH, receive, methods=["POST"])])
@@ -88,5 +95,5 @@ async def register_webhook(
         lambda: application.bot.set_webhook(
             url, secret_token=secret_token, allowed_updates=allowed_updates
         ),
-        attempts=1_000_000,  # without a webhook nothing arrives: keep trying
+        attempts=None,  # without a webhook nothing arrives: keep trying
     )
