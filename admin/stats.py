@@ -12,6 +12,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from babel.numbers import format_percent
 from starlette.requests import Request
@@ -49,8 +50,11 @@ class BadPeriod(ValueError):
     """The from/to dates in the address cannot be used; the message says why, translated."""
 
 
-def read_period(params: Mapping[str, str], *, today: date, tr: Translator) -> Period:
-    """The period asked for by ?from=YYYY-MM-DD&to=YYYY-MM-DD; by default the last 30 days."""
+def read_period(
+    params: Mapping[str, str], *, today: date, tr: Translator, zone: ZoneInfo = WIB
+) -> Period:
+    """The period asked for by ?from=YYYY-MM-DD&to=YYYY-MM-DD, as days in `zone`; by default
+    the last 30 days."""
     try:
         last = date.fromisoformat(params["to"]) if params.get("to") else today
         first = (
@@ -66,7 +70,7 @@ def read_period(params: Mapping[str, str], *, today: date, tr: Translator) -> Pe
         raise BadPeriod(tr._("Tanggal awal harus sebelum atau sama dengan tanggal akhir."))
     if (last - first).days + 1 > LONGEST_PERIOD_DAYS:
         raise BadPeriod(tr._("Periode paling lama {days} hari.", days=LONGEST_PERIOD_DAYS))
-    return Period(first, last)
+    return Period(first, last, zone)
 
 
 @login_required
@@ -117,7 +121,7 @@ def stats_chart(request: Request, page: Page) -> Response:
 
 @login_required
 def stats_csv(request: Request, page: Page) -> Response:
-    """GET /stats.csv: one row per WIB day of the period, for spreadsheets."""
+    """GET /stats.csv: one row per day of the period (the viewer's zone), for spreadsheets."""
     try:
         period = _period(request, page)
     except BadPeriod as error:
@@ -172,7 +176,7 @@ def _computed(request: Request, page: Page, period: Period, *, fresh: bool = Fal
         state.recent_statistics = RecentStatistics()
     recent: RecentStatistics = state.recent_statistics
     scope = page.viewer.scope
-    key = (scope.everything, scope.pendamping_id, period.first, period.last)
+    key = (scope.everything, scope.pendamping_id, period.first, period.last, period.zone.key)
     stats = None if fresh else recent.get(key)
     if stats is None:
         stats = statistics(
@@ -186,8 +190,10 @@ def _computed(request: Request, page: Page, period: Period, *, fresh: bool = Fal
 
 
 def _period(request: Request, page: Page) -> Period:
-    today = page.now.astimezone(WIB).date()
-    return read_period(request.query_params, today=today, tr=page.viewer.tr)
+    """The period in the viewer's own zone (WIB, WITA or WIT): their days, their "today"."""
+    zone = ZoneInfo(page.viewer.time_zone.value)
+    today = page.now.astimezone(zone).date()
+    return read_period(request.query_params, today=today, tr=page.viewer.tr, zone=zone)
 
 
 def _percent(tr: Translator, value: float | None) -> str:

@@ -31,7 +31,7 @@ from bot.context import CONTEXT_TYPES, BotApplication, BotServices
 from bot.delivery.drain import OutboxDrain
 from bot.delivery.leader import Leadership, leader_lock_for
 from bot.delivery.scheduling import Scheduling
-from bot.delivery.sender import TelegramSender
+from bot.delivery.sender import Limit, TelegramSender
 from bot.intake import UpdatesRequest
 from bot.lanes import ChatLanes, Flood, FloodOver
 from bot.linking import linking_conversation
@@ -46,6 +46,7 @@ from programme.db import make_engine, make_session_factory
 from programme.models import utcnow
 
 log = logging.getLogger(__name__)
+REMEMBER_GROUP = 100  # after every group of handlers
 
 
 def build_application(
@@ -67,7 +68,9 @@ def build_application(
         """403 from Telegram: the user blocked the bot or the chat is gone; stop sending there."""
         await asyncio.to_thread(accounts.mark_unreachable, sessions, chat_id)
 
-    sender = TelegramSender(on_unreachable=mark_unreachable)
+    sender = TelegramSender(
+        overall=Limit(settings.telegram_bulk_rate, 1.0), on_unreachable=mark_unreachable
+    )
     signer = CallbackSigner(key.get_secret_value())
     scheduling = Scheduling(engine, sessions, clock=clock)
     leadership_task: asyncio.Task[None] | None = None
@@ -164,6 +167,8 @@ def add_handlers(application: BotApplication) -> None:
     # stops what no handler should see (no person behind it, a command for another bot, a button
     # tapped by someone it was not shown to).
     application.add_handler(TypeHandler(Update, handlers.skip_repeated_update), group=-2)
+    # The last group records the update as handled (unless a handler above stopped it).
+    application.add_handler(TypeHandler(Update, handlers.remember_update), group=REMEMBER_GROUP)
     application.add_handler(TypeHandler(Update, handlers.gate), group=-1)
     # The user blocked or unblocked the bot.
     application.add_handler(

@@ -105,9 +105,16 @@ def remember_question(chat_data: ChatData, answer_id: int, question: str, reply:
 
 async def skip_repeated_update(update: Update, context: BotContext) -> None:
     """Handle each update_id once, also across restarts (Telegram re-delivers after a crash)."""
-    if not await in_session(context, lambda s: accounts.first_time(s, update.update_id)):
+    if await in_session(context, lambda s: accounts.already_processed(s, update.update_id)):
         log.info("skipping update %s: already processed", update.update_id)
         raise ApplicationHandlerStop
+
+
+async def remember_update(update: Update, context: BotContext) -> None:
+    """Record the update as handled, after its handlers: a worker killed before this point gets
+    it again from Telegram (or another worker does) instead of losing it. An update that
+    arrives twice at once is kept in order by its chat's lane (bot.lanes)."""
+    await in_session(context, lambda s: accounts.first_time(s, update.update_id))
 
 
 async def gate(update: Update, context: BotContext) -> None:

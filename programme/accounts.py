@@ -150,6 +150,11 @@ def record_flood(
     )
 
 
+def already_processed(session: Session, update_id: int) -> bool:
+    """Whether an update id was handled before (Telegram re-delivered it)."""
+    return session.get(ProcessedUpdate, update_id) is not None
+
+
 def first_time(session: Session, update_id: int) -> bool:
     """Record an update id; False when it was already processed (Telegram re-delivered it)."""
     try:

@@ -1,4 +1,5 @@
-"""What the statistics page counts, per WIB day, in a viewer's scope (all, or one pendamping's).
+"""What the statistics page counts, per day in the viewer's zone, in their scope (all, or one
+pendamping's).
 
 Everything is counted in SQL. For the whole programme (an admin's view), the hours before the
 roll-up's watermark are read from hourly roll-ups that `roll_up` keeps (a scheduled job), the
@@ -6,10 +7,12 @@ hours after it from the rows themselves; a pendamping's own scope is small and a
 the rows. Either way the figures are the same.
 """
 
-# Days are WIB days (the programme's head office), whatever the family's own zone: every
-# dashboard viewer reads the same calendar. Day boundaries are computed here and passed to SQL,
-# which numbers each row's day by arithmetic on its UTC timestamp (cheaper than converting every
-# row to a time zone, and the same on SQLite and PostgreSQL).
+# Days are the viewer's (WIB, WITA or WIT: whole hours from UTC, no summer time), whatever the
+# family's own zone. Day boundaries are computed here and passed to SQL, which numbers each
+# row's day by arithmetic on its UTC timestamp (cheaper than converting every row to a time
+# zone, and the same on SQLite and PostgreSQL). The roll-ups are per UTC hour, so they serve
+# every zone; only the active users' day bits are WIB days, and a WITA or WIT period reads the
+# hours at its edges that no whole WIB day covers from the rows.
 #
 # What can be rolled up is what never changes once written: a question_log row (kept, without
 # its user, when an account is deleted), and a bulk message's sent_at. Blocked and failed
@@ -31,6 +34,7 @@ from sqlalchemy import (
     Select,
     and_,
     cast,
+    false,
     func,
     insert,
     literal,
@@ -79,10 +83,11 @@ _Rows: TypeAlias = list[Row[*tuple[Any, ...]]]
 
 @dataclass(frozen=True)
 class Period:
-    """From `first` to `last`, both included, as WIB days."""
+    """From `first` to `last`, both included, as days in `zone`."""
 
     first: date
     last: date
+    zone: ZoneInfo = WIB
 
     @property
     def days(self) -> list[date]:
@@ -90,17 +95,17 @@ class Period:
 
     @property
     def start(self) -> datetime:
-        return datetime.combine(self.first, time(), WIB).astimezone(UTC)
+        return datetime.combine(self.first, time(), self.zone).astimezone(UTC)
 
     @property
     def end(self) -> datetime:
         """The first moment after the period (exclusive)."""
-        return datetime.combine(self.last + timedelta(days=1), time(), WIB).astimezone(UTC)
+        return datetime.combine(self.last + timedelta(days=1), time(), self.zone).astimezone(UTC)
 
 
 @dataclass(frozen=True)
 class DayFigures:
-    """One WIB day's numbers."""
+    """One day's numbers."""
 
     day: date
     questions: int = 0
@@ -321,16 +326,31 @@ def _active_users_per_kabupaten(
     session: Session, scope: _Scope, period: Period, split: datetime
 ) -> list[tuple[str | None, int]]:
     """Distinct users who asked something in the period, by their family's kabupaten."""
-    # The rows after `split` name the kabupaten of the user's family now; the roll-up, that of
-    # their family when they asked (the same unless they moved or linked since). A user found
-    # in both counts once, under a kabupaten rather than "not linked" if either names one.
+    # The WIB days wholly rolled up are read from their bits; the rest of the period (all of
+    # it for a pendamping, the hours after `split`, a WITA or WIT period's edges) from the
+    # rows. The rows name the kabupaten of the user's family now; the roll-up, that of their
+    # family when they asked (the same unless they moved or linked since). A user found in
+    # both counts once, under a kabupaten rather than "not linked" if either names one.
+    covered = _rolled_up_wib_days(period, split) if scope.everything else []
+    if covered:
+        first_start = datetime.combine(covered[0], time(), WIB)
+        last_end = datetime.combine(covered[-1] + timedelta(days=1), time(), WIB)
+        ranges = [(period.start, first_start), (last_end, period.end)]
+    else:
+        ranges = [(period.start, period.end)]
     raw = _askers_with_kabupaten().where(
-        QuestionLog.created_at >= split, QuestionLog.created_at < period.end
+        or_(
+            *(
+                and_(QuestionLog.created_at >= begin, QuestionLog.created_at < end)
+                for begin, end in ranges
+                if begin < end
+            ),
+            false(),
+        )
     )
     if not scope.everything:
         raw = raw.where(QuestionLog.user_id.in_(_scope_users(scope)))
-    found = union_all(_rolled_up_users(period, split), raw) if split > period.start else raw
-    askers = found.subquery()
+    askers = (union_all(_rolled_up_users(covered), raw) if covered else raw).subquery()
     users = (
         select(askers.c.user_id, func.max(askers.c.kabupaten_id).label("kabupaten_id"))
         .group_by(askers.c.user_id)
@@ -347,6 +367,20 @@ def _active_users_per_kabupaten(
     return [(name, count) for name, count in session.execute(query)]
 
 
+def _rolled_up_wib_days(period: Period, split: datetime) -> list[date]:
+    """The WIB days inside the period that the roll-up covers whole, in order."""
+    first = period.start.astimezone(WIB).date()
+    if datetime.combine(first, time(), WIB) < period.start:
+        first += timedelta(days=1)
+    covered_until = min(split, period.end)
+    days = []
+    day = first
+    while datetime.combine(day + timedelta(days=1), time(), WIB) <= covered_until:
+        days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
 def _askers_with_kabupaten() -> Select[*tuple[Any, ...]]:
     """Question rows with an existing asker, and the kabupaten of the asker's family now."""
     desa, kecamatan = aliased(Region), aliased(Region)
@@ -359,13 +393,12 @@ def _askers_with_kabupaten() -> Select[*tuple[Any, ...]]:
     )
 
 
-def _rolled_up_users(period: Period, split: datetime) -> Select[*tuple[Any, ...]]:
-    """Users with a bit set, in their month's row, for a period day that began before `split`."""
+def _rolled_up_users(days: list[date]) -> Select[*tuple[Any, ...]]:
+    """Users with a bit set, in their month's row, for one of these WIB days."""
     masks: dict[date, int] = {}
-    for day in period.days:
-        if datetime.combine(day, time(), WIB) < split:
-            month = day.replace(day=1)
-            masks[month] = masks.get(month, 0) | _day_bit(day)
+    for day in days:
+        month = day.replace(day=1)
+        masks[month] = masks.get(month, 0) | _day_bit(day)
     return select(
         ActiveUserMonth.user_id.label("user_id"),
         ActiveUserMonth.kabupaten_id.label("kabupaten_id"),

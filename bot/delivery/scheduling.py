@@ -34,7 +34,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from programme import broadcasts, meetings, outbox, retention
+from programme import broadcasts, meetings, outbox, retention, stats
 from programme.meetings import ReminderKind
 from programme.models import AuditLog, TimeZone, utcnow
 
@@ -123,6 +123,19 @@ async def prune_old_rows() -> None:
 RETENTION_JOB_ID = "retention:nightly"
 
 
+async def roll_up_statistics() -> None:
+    """Every few minutes: the dashboard statistics' hourly roll-ups catch up (programme.stats)."""
+    hours = 0
+    while rolled := await _in_transaction(lambda s, now: stats.roll_up(s, now=now)):
+        hours += rolled
+    if hours:
+        log.info("statistics: %d hours rolled up", hours)
+
+
+STATISTICS_JOB_ID = "statistics:roll-up"
+STATISTICS_EVERY_MINUTES = 10
+
+
 def meeting_job_id(meeting_id: int, kind: ReminderKind) -> str:
     return f"reminder:{meeting_id}:{kind.value}"
 
@@ -169,6 +182,14 @@ class Scheduling:
             hour=19,
             id=RETENTION_JOB_ID,
             name="retention",
+            replace_existing=True,
+        )
+        self.scheduler.add_job(
+            roll_up_statistics,
+            trigger="interval",
+            minutes=STATISTICS_EVERY_MINUTES,
+            id=STATISTICS_JOB_ID,
+            name="statistics roll-up",
             replace_existing=True,
         )
 

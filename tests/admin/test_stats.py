@@ -10,6 +10,7 @@ import secrets
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from xml.etree import ElementTree
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select, text, update
@@ -20,8 +21,12 @@ import admin.stats
 from actions import Asker
 from admin import charts
 from admin.stats import CHARTS
+from admin.users import create_user
 from bot.assistant import record_question
+from bot.delivery.scheduling import STATISTICS_JOB_ID, Scheduling, roll_up_statistics
 from nlu.client import ParseResult
+from programme import migrate
+from programme.db import make_engine, make_session_factory
 from programme.models import (
     AnswerRating,
     Broadcast,
@@ -41,7 +46,7 @@ from programme.models import (
     UserRole,
 )
 from programme.stats import Period, Statistics, roll_up, statistics
-from tests.admin.conftest import FakeClock, figure, log_in, make_account
+from tests.admin.conftest import PASSWORD, FakeClock, figure, log_in, make_account
 
 
 def spreadsheet_rows(text: str) -> list[list[str]]:
@@ -423,36 +428,68 @@ def month_of_traffic(session: Session) -> Period:
     return Period(first, last)
 
 
+LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)  # a watermark before every row: nothing rolled up
+ROLLED_UP_TO = datetime(2025, 3, 1, tzinfo=UTC)
+
+
 def roll_up_until(session: Session, now: datetime) -> None:
     while roll_up(session, now=now):
         pass
 
 
-def test_the_rolled_up_figures_are_the_figures_counted_from_the_rows(seeded: Session) -> None:
-    counted = month_of_traffic(seeded)
+@pytest.mark.parametrize("zone", ["Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"])
+def test_the_rolled_up_figures_are_the_figures_counted_from_the_rows(
+    seeded: Session, zone: str
+) -> None:
+    traffic = month_of_traffic(seeded)
+    counted = Period(traffic.first, traffic.last, ZoneInfo(zone))
     from_rows = statistics(seeded, period=counted, everything=True)
-    assert from_rows.total.questions == 1 + 2 + 3 + 1 + 2
-    assert from_rows.total.sent == 5 and from_rows.total.failed == 5
+    if zone == "Asia/Jakarta":
+        assert from_rows.total.questions == 1 + 2 + 3 + 1 + 2
+        assert from_rows.total.sent == 5 and from_rows.total.failed == 5
 
     # Half rolled up (the job ran on 1 February, 00.30 WIB), then all of it.
     roll_up_until(seeded, wib(date(2025, 2, 1), 0) + timedelta(minutes=30))
     assert statistics(seeded, period=counted, everything=True) == from_rows
-    roll_up_until(seeded, datetime(2025, 3, 1, tzinfo=UTC))
+    roll_up_until(seeded, ROLLED_UP_TO)
     assert (seeded.scalar(select(func.count()).select_from(QuestionHour)) or 0) > 0
     assert statistics(seeded, period=counted, everything=True) == from_rows
     # A day of the period on its own, and a period reaching past the roll-up, agree too.
     for part in (
-        Period(date(2025, 1, 31), date(2025, 1, 31)),
-        Period(counted.last, date(2025, 3, 5)),
+        Period(date(2025, 1, 31), date(2025, 1, 31), ZoneInfo(zone)),
+        Period(counted.last, date(2025, 3, 5), ZoneInfo(zone)),
     ):
         rolled = statistics(seeded, period=part, everything=True)
-        seeded.execute(
-            update(StatisticsRollUp).values(rolled_up_until=datetime(2000, 1, 1, tzinfo=UTC))
-        )
+        seeded.execute(update(StatisticsRollUp).values(rolled_up_until=LONG_AGO))
         assert statistics(seeded, period=part, everything=True) == rolled
-        seeded.execute(
-            update(StatisticsRollUp).values(rolled_up_until=datetime(2025, 3, 1, tzinfo=UTC))
-        )
+        seeded.execute(update(StatisticsRollUp).values(rolled_up_until=ROLLED_UP_TO))
+
+
+def test_days_are_the_viewer_s_own_wib_wita_or_wit_days(
+    sessions: sessionmaker[Session], client: TestClient
+) -> None:
+    day = date(2025, 9, 1)
+    user, _ = new_kpm(sessions, pendamping_codes(sessions)[0])
+    ask(sessions, user, wib(day, 23))  # 23.00 WIB is 00.00 WITA and 01.00 WIT the next day
+    query = period(day, day + timedelta(days=1))
+    questions_per_day: dict[str, list[str]] = {}
+    for zone in (TimeZone.WIB, TimeZone.WITA, TimeZone.WIT):
+        username = f"user-{secrets.token_hex(4)}"
+        with sessions.begin() as session:
+            create_user(
+                session,
+                username=username,
+                password=PASSWORD,
+                role=UserRole.ADMIN,
+                time_zone=zone,
+                actor="test",
+            )
+        client.cookies.clear()
+        log_in(client, username)
+        assert f"Hari menurut {zone.abbreviation}," in client.get(f"/stats?{query}").text
+        rows = spreadsheet_rows(client.get(f"/stats.csv?{query}").text)
+        questions_per_day[zone.abbreviation] = [row[1] for row in rows[1:]]
+    assert questions_per_day == {"WIB": ["1", "0"], "WITA": ["0", "1"], "WIT": ["0", "1"]}
 
 
 def test_failed_messages_sent_again_after_the_roll_up_count_as_sent(seeded: Session) -> None:
@@ -466,9 +503,7 @@ def test_failed_messages_sent_again_after_the_roll_up_count_as_sent(seeded: Sess
     after = statistics(seeded, period=counted, everything=True)
     assert (after.total.failed, after.total.sent) == (0, 5 + 5)
     assert after.days[-1].sent == 1 + 5
-    seeded.execute(
-        update(StatisticsRollUp).values(rolled_up_until=datetime(2000, 1, 1, tzinfo=UTC))
-    )
+    seeded.execute(update(StatisticsRollUp).values(rolled_up_until=LONG_AGO))
     assert statistics(seeded, period=counted, everything=True) == after
 
 
@@ -499,3 +534,19 @@ def test_statistics_ask_postgresql_for_custom_plans(seeded: Session) -> None:
         pytest.skip("PostgreSQL's plan cache")
     statistics(seeded, period=Period(date(2025, 1, 1), date(2025, 1, 31)), everything=True)
     assert seeded.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
+
+
+async def test_the_leader_rolls_the_statistics_up_every_ten_minutes(
+    empty_database_url: str,
+) -> None:
+    migrate.upgrade(empty_database_url)
+    engine = make_engine(empty_database_url)
+    scheduling = Scheduling(engine, make_session_factory(engine))
+    scheduling.start()
+    try:
+        job = scheduling.scheduler.get_job(STATISTICS_JOB_ID)
+        assert job is not None and job.func is roll_up_statistics
+        assert job.trigger.interval == timedelta(minutes=10)
+    finally:
+        scheduling.shutdown()
+        engine.dispose()
