@@ -71,7 +71,7 @@ def test_dev_and_test_scores_meet_the_bar(nlu_url: str, tmp_path: Path) -> None:
     assert set(reports) == {"dev", "test"}
     for report in reports.values():
         assert report.macro_f1 >= 0.95, report.summary()
-        assert {i: s.f1 for i, s in report.per_intent.items() if s.f1 < 0.85} == {}
+        assert {i: s.f1 for i, s in report.per_intent.items() if s.f1 < 0.80} == {}
         assert report.per_intent["out_of_scope"].f1 >= 0.95, report.summary()
         assert report.entity_micro_recall >= 0.92, report.summary()
     assert (tmp_path / "report.md").read_text().startswith("# NLU evaluation")
