@@ -23,6 +23,7 @@ from starlette.responses import RedirectResponse, Response
 from admin.auth import Scope, Viewer, require_admin
 from admin.web import Page, error_page, login_required, render
 from core.i18n import Translator
+from nlu.entities import canonical_value
 from nlu.schema import ENTITY_VALUES, INTENTS
 from nlu.topics import entity_choices, entity_name, entity_value_name, topic_name
 from programme import outbox
@@ -174,7 +175,7 @@ def parse_marks(form: FormData) -> list[EntityMark]:
         if len(parts) != 3 or not all(part.isdigit() and len(part) < 7 for part in parts[:2]):
             raise ValueError(f"bad entity mark {str(value)[:40]!r}")
         entity, _, canonical = parts[2].partition("=")
-        if entity not in ENTITY_VALUES or canonical not in ENTITY_VALUES[entity]:
+        if entity not in ENTITY_VALUES or canonical_value(entity, canonical) != canonical:
             raise ValueError(f"unknown entity {entity[:20]}={canonical[:20]}")
         marks.append(EntityMark(int(parts[0]), int(parts[1]), entity, canonical))
     return marks

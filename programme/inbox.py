@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session, aliased, selectinload
 
 from core.i18n import translator
 from core.settings import PROJECT_ROOT, get_settings
+from nlu.entities import canonical_value
 from nlu.schema import ENTITY_VALUES, INTENTS
 from nlu.trainingdata import load_examples
 from programme import training_file
@@ -787,7 +788,7 @@ def _checked(intent: str, entities: Iterable[EntityMark]) -> list[EntityMark]:
     for mark in marks:
         if mark.entity not in ENTITY_VALUES:
             raise ValueError(f"unknown entity {mark.entity!r}")
-        if mark.value not in ENTITY_VALUES[mark.entity]:
+        if canonical_value(mark.entity, mark.value) != mark.value:  # "2027" is a year too
             raise ValueError(f"{mark.value!r} is not a value of entity {mark.entity!r}")
     return marks
 

@@ -484,6 +484,21 @@ def test_entity_marks_are_carried_to_the_other_texts_by_their_words(
     assert '[BRI]{"entity": "bank", "value": "bri"}' in data_file.read_text(encoding="utf-8")
 
 
+def test_a_four_digit_year_can_be_marked_as_the_year_entity(
+    seeded: Session, tmp_path: Path
+) -> None:
+    data_file = tmp_path / "reviewed.yml"
+    query = ask(seeded, "jadwal tahap 1 tahun 2027 kapan ya")
+    start = query.text.index("2027")
+    year = EntityMark(start=start, end=start + 4, entity="year", value="2027")
+
+    result = label(seeded, ids(query), data_file, intent="ask_payment_schedule",
+                   entities=[year], marked_text=query.text)  # fmt: skip
+
+    assert result.written == 1
+    assert [e.entities for e in load_examples(data_file)] == [frozenset({("year", "2027")})]
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
