@@ -31,6 +31,7 @@ from typing import Any
 import httpx
 from sqlalchemy import Connection, func, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from admin.stats import CHARTS
 from admin.users import create_user
@@ -91,7 +92,7 @@ def measure_stats(
     page, then each chart after the other), `page_s`, `slowest_chart_s`, `server_peak_rss_mb`;
     `without_rollups_s` (the same page and charts before the roll-up existed, or None when the
     database was already rolled up), `rollup_s` (rolling a month up the first time); the
-    active-users query with PostgreSQL's generic and custom plans; the rows counted.
+    page's statistics with PostgreSQL's generic and with custom plans (ms); the rows counted.
     """
     if make_url(database_url).get_backend_name() != "postgresql":
         raise ValueError(
@@ -133,7 +134,7 @@ def render_table(result: dict[str, Any]) -> str:
         ("outbox rows in the period", f"{result['outbox_rows_in_period']:,}"),
         ("period (WIB days)", result["period"]),
         ("filling the database, s", f"{result['fill_s']:.1f}"),
-        ("rolling the period up (first run), s", f"{result['rollup_s']:.1f}"),
+        ("rolling up what was not yet (the job), s", f"{result['rollup_s']:.1f}"),
         (
             "/stats + 6 charts before the roll-up, median s",
             "(already rolled up)" if before is None else f"{before:.3f}",
@@ -147,8 +148,9 @@ def render_table(result: dict[str, Any]) -> str:
         ("  slowest chart, median s", f"{result['slowest_chart_s']:.3f}"),
         ("dashboard peak RSS, MB", f"{result['server_peak_rss_mb']:.0f}"),
         (
-            "active users, no roll-up: generic / custom plan, ms",
-            f"{result['active_users_generic_ms']:.0f} / {result['active_users_custom_ms']:.0f}",
+            "the page's statistics, generic / custom plans, ms",
+            f"{result['statistics_generic_plan_ms']:.0f}"
+            f" / {result['statistics_custom_plan_ms']:.0f}",
         ),
     ]
     return "\n".join(["| measure | value |", "|---|---:|", *(f"| {k} | {v} |" for k, v in rows)])
@@ -221,31 +223,37 @@ def roll_up_everything(database_url: str) -> float:
 
 
 def generic_plan_effect(database_url: str, period: Period) -> dict[str, float]:
-    """The active-users query read from question_log (no roll-up), 12 times on one connection
-    with PostgreSQL's default plan cache and with custom plans only: the median of the last
-    five runs of each, in ms. psycopg prepares a statement from its 5th execution; PostgreSQL
-    may then switch to a generic plan."""
-    engine = make_engine(database_url)
+    """The page's statistics (`programme.stats.statistics`, the roll-ups as they are), 10 times
+    on one connection with PostgreSQL's generic plans forced and with custom plans forced:
+    the median of the last four runs of each, in ms. psycopg prepares a statement from its
+    5th execution on; from then on a generic plan cannot see the period."""
     timings: dict[str, float] = {}
+    real_preparation = stats._prepare_for_counting
     try:
-        for mode in ("auto", "force_custom_plan"):
-            with make_session_factory(engine).begin() as session:
+        for mode in ("force_generic_plan", "force_custom_plan"):
+
+            def prepare(session: Session, mode: str = mode) -> None:
                 session.execute(text("SET LOCAL work_mem = '32MB'"))
                 session.execute(text(f"SET LOCAL plan_cache_mode = {mode}"))
-                runs = []
-                for _ in range(12):
-                    started = time.perf_counter()
-                    stats._active_users_per_kabupaten(  # one query, measured
-                        session, stats._Scope(True, None), period, period.start
-                    )
-                    runs.append(time.perf_counter() - started)
-                timings[mode] = statistics.median(runs[-5:]) * 1000
-            engine.dispose()  # a new connection: nothing prepared carries over
+
+            stats._prepare_for_counting = prepare  # one setting changed, measured
+            engine = make_engine(database_url)  # a new connection: nothing prepared yet
+            try:
+                with make_session_factory(engine)() as session:
+                    runs = []
+                    for _ in range(10):
+                        started = time.perf_counter()
+                        stats.statistics(session, period=period, everything=True)
+                        runs.append(time.perf_counter() - started)
+                        session.rollback()
+                timings[mode] = statistics.median(runs[-4:]) * 1000
+            finally:
+                engine.dispose()
     finally:
-        engine.dispose()
+        stats._prepare_for_counting = real_preparation
     return {
-        "active_users_generic_ms": timings["auto"],
-        "active_users_custom_ms": timings["force_custom_plan"],
+        "statistics_generic_plan_ms": timings["force_generic_plan"],
+        "statistics_custom_plan_ms": timings["force_custom_plan"],
     }
 
 

@@ -209,10 +209,11 @@ def statistics(
 
 
 def _prepare_for_counting(session: Session) -> None:
-    # psycopg prepares a statement after 5 executions, and PostgreSQL then switches to a generic
-    # plan that cannot see the period: it estimates a small slice of question_log and joins
-    # row by row, 7x slower for a month of a province. A custom plan per execution costs a
-    # millisecond of planning. The distinct active users of a month (~100k at 1M questions)
+    # psycopg prepares a statement after 5 executions, and PostgreSQL may then switch to a
+    # generic plan that cannot see the period: it estimates a small slice of question_log and
+    # joins row by row. At 1M questions that made the former active-users query 7x slower, and
+    # these queries together 1.5x (devtools/bench_stats.py). A custom plan per execution costs
+    # a millisecond of planning. The distinct active users of a month (~100k at 1M questions)
     # fit in memory with 32 MB instead of spilling to disk at the default 4 MB. SET LOCAL ends
     # with the request's transaction.
     if session.get_bind().dialect.name == "postgresql":
