@@ -141,3 +141,23 @@ def test_stored_data_and_deleting_it(seeded: Session, secret_key: str, demo_now:
         ).first()
         is None
     )
+
+
+def test_a_message_from_a_group_never_replaces_the_private_chat(seeded: Session) -> None:
+    user = new_user(seeded)
+    user.is_unreachable = True  # she blocked the bot
+    in_group = accounts.Sender(user.telegram_user_id, -100_123, "Agustina", None, "id")
+    again = accounts.upsert_user(seeded, in_group)
+    assert again.chat_id == user.telegram_user_id and again.is_unreachable  # nothing learnt
+    privately = accounts.Sender(user.telegram_user_id, user.telegram_user_id, "A", None, "id")
+    assert not accounts.upsert_user(seeded, privately).is_unreachable
+
+    first_seen_in_a_group = accounts.upsert_user(
+        seeded, accounts.Sender(555_000_077, -100_123, "Rina", None, "id")
+    )
+    assert first_seen_in_a_group.chat_id == 555_000_077  # her private chat, Telegram's user id
+    first_seen_in_a_group.chat_id = -100_123  # as an earlier version stored it
+    healed = accounts.upsert_user(
+        seeded, accounts.Sender(555_000_077, -100_999, "Rina", None, "id")
+    )
+    assert healed.chat_id == 555_000_077
