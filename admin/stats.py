@@ -22,6 +22,7 @@ from admin import charts
 from admin.spreadsheet import csv_response, spreadsheet_number
 from admin.web import Page, login_required, render
 from core.i18n import Translator
+from nlu.topics import topic_name
 from programme.models import OutboxKind, OutboxState
 from programme.stats import WIB, Period, Statistics, statistics
 
@@ -101,7 +102,7 @@ def stats_page(request: Request, page: Page) -> Response:
         to_value=period.last.isoformat(),
         range_query=urlencode({"from": period.first.isoformat(), "to": period.last.isoformat()}),
         percent=lambda value: _percent(tr, value),
-        intent_label=lambda intent: intent or tr._("(tidak dipahami)"),
+        intent_label=lambda intent: topic_name(intent, tr) if intent else tr._("(tidak dipahami)"),
         region_label=lambda name: name or tr._("(belum terhubung)"),
         outbox_label=lambda kind: _outbox_label(tr, kind),
     )
@@ -228,7 +229,7 @@ def _questions_chart(stats: Statistics, tr: Translator) -> str:
 
 
 def _intents_chart(stats: Statistics, tr: Translator) -> str:
-    labels = [intent or tr._("(tidak dipahami)") for intent, _ in stats.intents]
+    labels = [topic_name(i, tr) if i else tr._("(tidak dipahami)") for i, _ in stats.intents]
     counts = [count for _, count in stats.intents]
     return charts.horizontal_bar_chart(labels, counts, x_label=tr._("Pertanyaan"))
 

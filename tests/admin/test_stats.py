@@ -184,7 +184,7 @@ def test_the_page_counts_the_questions_ratings_and_messages_of_the_period(
         '<tr id="outbox-broadcast"><th scope="row">Siaran</th><td>1</td><td>1</td><td>0</td>'
         in (html)
     )
-    assert '<th scope="row">ask_payment_schedule</th><td>1</td>' in html
+    assert '<th scope="row">Jadwal pencairan</th><td>1</td>' in html  # a topic name, not a code
     assert f'<th scope="row">{kabupaten}</th><td>1</td>' in html
     assert 'src="/stats/chart/questions.svg?from=2025-03-01&amp;to=2025-03-03"' in html
     assert 'alt="Diagram batang' in html
