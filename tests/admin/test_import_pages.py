@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 
 from admin import import_pages
 from core.settings import PROJECT_ROOT
-from programme.imports import MAX_UPLOAD_BYTES, ImportPhase, ImportReport
+from programme.imports import MAX_UPLOAD_BYTES, ImportPhase, ImportReport, import_csv
 from programme.models import AuditLog, Family, Kelompok, UserRole
 from tests.admin.conftest import form_token, log_in, make_account
 
@@ -154,12 +154,11 @@ def test_a_long_import_shows_its_progress_then_its_report(
 ) -> None:
     token = log_in(client, make_account(sessions))
     release = threading.Event()
-    real_import = import_pages.import_csv
 
     def slow_import(*args: Any, **kwargs: Any) -> ImportReport:
         kwargs["progress"](ImportPhase.CHECKING, 2, 5)
         release.wait(10)
-        return real_import(*args, **kwargs)
+        return import_csv(*args, **kwargs)
 
     monkeypatch.setattr(import_pages, "WAIT_FOR_REPORT", 0.05)
     monkeypatch.setattr(import_pages, "import_csv", slow_import)
