@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from programme.inbox import add_question
-from programme.models import QuestionLog, UnansweredReason
+from programme.models import AnswerRating, QuestionLog, UnansweredReason
 
 
 def record_unanswered(
@@ -57,3 +58,43 @@ def record_question(
             created_at=now,
         )
     )
+
+
+def record_rating(
+    session: Session,
+    *,
+    user_id: int | None,
+    message_id: int,
+    intent: str,
+    question: str | None,
+    helpful: bool,
+    now: datetime,
+) -> bool:
+    """Record 👍/👎 once per answer (False if it was already rated); a 👎 goes to the inbox."""
+    exists = session.scalar(
+        select(AnswerRating.id).where(
+            AnswerRating.user_id == user_id, AnswerRating.message_id == message_id
+        )
+    )
+    if exists:
+        return False
+    session.add(
+        AnswerRating(
+            user_id=user_id,
+            message_id=message_id,
+            intent=intent,
+            question_text=question or None,
+            is_helpful=helpful,
+        )
+    )
+    if not helpful:
+        record_unanswered(
+            session,
+            text=question or f"[{intent}]",
+            reason=UnansweredReason.NEGATIVE_RATING,
+            user_id=user_id,
+            top_guesses=[],
+            confidence=0.0,
+            now=now,
+        )
+    return True
