@@ -79,4 +79,3 @@ def component(session: Session, *, code: str) -> Component | None:
 def components_by_code(session: Session) -> dict[str, Component]:
     """Every component row by its code, in the components' own order."""
     return {c.code: c for c in session.scalars(select(Component).order_by(Component.sort_order))}
-

@@ -769,9 +769,7 @@ class PendampingInvite(Base):
     account the pendamping role (hash only; revocable; every step audited)."""
 
     __tablename__ = "pendamping_invite"
-    __table_args__ = (
-        CheckConstraint("expires_at > created_at", name="expires_after_created"),
-    )
+    __table_args__ = (CheckConstraint("expires_at > created_at", name="expires_after_created"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -812,46 +810,15 @@ class InviteCode(Base):
     used_by: Mapped[TelegramUser | None] = relationship()
 
 
-class UnansweredQuery(Base):
-    """A question the bot could not answer well, for the admins' inbox."""
-
-    __tablename__ = "unanswered_query"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    text: Mapped[str] = mapped_column(MaskedText)
-    reason: Mapped[UnansweredReason] = mapped_column(_enum(UnansweredReason, "unanswered_reason"))
-    # [{"intent": "...", "confidence": 0.41}, …] as the NLU ranked them
-    top_guesses: Mapped[list[dict[str, Any]]] = mapped_column(JSON_DOCUMENT, default=list)
-    confidence: Mapped[float | None] = mapped_column(Float)
-    user_id: Mapped[int | None] = mapped_column(
-        ForeignKey("telegram_user.id", ondelete="SET NULL"), index=True
-    )
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    labelled_intent: Mapped[str | None] = mapped_column(String(50))
-    resolved_at: Mapped[datetime | None]
-
-    user: Mapped[TelegramUser | None] = relationship()
-
-
-class AnswerRating(Base):
-    """A 👍/👎 on one of the bot's answers."""
-
-    __tablename__ = "answer_rating"
-    __table_args__ = (UniqueConstraint("user_id", "message_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("telegram_user.id", ondelete="SET NULL"))
-    message_id: Mapped[int | None] = mapped_column(BigInteger)  # the rated bot message
-    intent: Mapped[str | None] = mapped_column(String(50))
 def _own_group_key(context: Any) -> str:
     """A question stored without programme.inbox.add_question gets its own text's key."""
     return group_key_of(str(context.get_current_parameters()["text"]))
 
 
-    topic_key: Mapped[str | None] = mapped_column(String(50))
-    question_text: Mapped[str | None] = mapped_column(MaskedText)
-    is_helpful: Mapped[bool]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+class UnansweredQuery(Base):
+    """A question the bot could not answer well, for the admins' inbox."""
+
+    __tablename__ = "unanswered_query"
     __table_args__ = (
         # The inbox reads the waiting questions only, grouped by key: this index is all it needs.
         Index(
@@ -865,24 +832,24 @@ def _own_group_key(context: Any) -> str:
         Index("ix_unanswered_query_user_asked", "user_id", "created_at"),
     )
 
-    user: Mapped[TelegramUser | None] = relationship()
-
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(MaskedText)
     # Computed once at intake (programme.grouping); the inbox groups by it in SQL.
     group_key: Mapped[str] = mapped_column(String(MAX_KEY), default=_own_group_key, index=True)
-
-class QuestionLog(Base):
-    """One message the bot answered, for the statistics; never its text (no personal data)."""
-
-    __tablename__ = "question_log"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
+    reason: Mapped[UnansweredReason] = mapped_column(_enum(UnansweredReason, "unanswered_reason"))
+    # [{"intent": "...", "confidence": 0.41}, …] as the NLU ranked them
+    top_guesses: Mapped[list[dict[str, Any]]] = mapped_column(JSON_DOCUMENT, default=list)
+    confidence: Mapped[float | None] = mapped_column(Float)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("telegram_user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    labelled_intent: Mapped[str | None] = mapped_column(String(50))
+    resolved_at: Mapped[datetime | None]
     # A pendamping's label waiting for an admin (the question leaves the inbox meanwhile).
     label_proposal_id: Mapped[int | None] = mapped_column(
         ForeignKey("label_proposal.id", ondelete="SET NULL"), index=True
     )
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("telegram_user.id", ondelete="SET NULL"))
-    intent: Mapped[str | None] = mapped_column(String(50))
+
+    user: Mapped[TelegramUser | None] = relationship()
     label_proposal: Mapped[LabelProposal | None] = relationship(back_populates="queries")
 
 
@@ -920,6 +887,37 @@ class InboxOverflow(Base):
     )
     day: Mapped[date] = mapped_column(Date, primary_key=True)  # on the office clock (WIB)
     questions: Mapped[int]
+
+
+class AnswerRating(Base):
+    """A 👍/👎 on one of the bot's answers."""
+
+    __tablename__ = "answer_rating"
+    __table_args__ = (UniqueConstraint("user_id", "message_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("telegram_user.id", ondelete="SET NULL"))
+    message_id: Mapped[int | None] = mapped_column(BigInteger)  # the rated bot message
+    intent: Mapped[str | None] = mapped_column(String(50))
+    topic_key: Mapped[str | None] = mapped_column(String(50))
+    question_text: Mapped[str | None] = mapped_column(MaskedText)
+    is_helpful: Mapped[bool]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    user: Mapped[TelegramUser | None] = relationship()
+
+
+class QuestionLog(Base):
+    """One message the bot answered, for the statistics; never its text (no personal data)."""
+
+    __tablename__ = "question_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("telegram_user.id", ondelete="SET NULL"), index=True
+    )
+    intent: Mapped[str | None] = mapped_column(String(50))
     confidence: Mapped[float | None] = mapped_column(Float)
     answered: Mapped[bool]  # False when the question went to the admins' inbox
     reason: Mapped[UnansweredReason | None] = mapped_column(
@@ -975,9 +973,7 @@ class ActiveUserMonth(Base):
     user_id: Mapped[int] = mapped_column(
         ForeignKey("telegram_user.id", ondelete="CASCADE"), primary_key=True
     )
-    kabupaten_id: Mapped[int | None] = mapped_column(
-        ForeignKey("region.id", ondelete="SET NULL")
-    )
+    kabupaten_id: Mapped[int | None] = mapped_column(ForeignKey("region.id", ondelete="SET NULL"))
     days: Mapped[int]
 
 
