@@ -114,7 +114,9 @@ async def run_bot_benchmark(
     texts = itertools.cycle(
         e.text for e in load_examples(PROJECT_ROOT / "tests" / "nlu" / "heldout")
     )
-    async with BotApiEmulator(TOKEN) as emulator:
+    # Its own update ids per scenario: both may run against one database (--database-url).
+    first_update_id = 5_000_001 if flood_rate else 100_001
+    async with BotApiEmulator(TOKEN, first_update_id=first_update_id) as emulator:
         values = {  # by their environment names, as a deployment would set them
             "TELEGRAM_BOT_TOKEN": TOKEN,
             "TELEGRAM_API_BASE_URL": emulator.base_url,
