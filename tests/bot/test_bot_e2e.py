@@ -470,35 +470,25 @@ async def test_webhook_mode_accepts_telegram_and_refuses_requests_without_the_se
 ) -> None:
     import httpx
 
+    from bot.app import webhook_in_this_loop
     from nlu.server import free_port
 
     port = free_port()
     async with BotApiEmulator(TOKEN, first_update_id=700_001) as emulator:
         application = build_application(settings_for(emulator, bot_database, nlu_url, secret_key))
-        await application.initialize()
-        assert application.post_init is not None and application.updater is not None
-        await application.post_init(application)
-        await application.start()
-        await application.updater.start_webhook(
+        async with webhook_in_this_loop(  # what `pkh bot run --webhook` serves
+            application,
             listen="127.0.0.1",
             port=port,
-            url_path="telegram",
-            webhook_url=f"http://127.0.0.1:{port}/telegram",
+            url=f"http://127.0.0.1:{port}/telegram",
             secret_token="webhook-secret",
-        )
-        try:
+        ):
             chat = Chat(emulator, 777_000_020)
             assert "Halo" in await chat.say("halo")  # pushed by the emulator, with the secret
             forged = emulator.user_sends(777_000_021, "halo")  # also queued for the webhook…
             async with httpx.AsyncClient() as client:  # …but here someone posts it without one
                 response = await client.post(f"http://127.0.0.1:{port}/telegram", json=forged)
             assert response.status_code == 403
-        finally:
-            await application.updater.stop()
-            await application.stop()
-            await application.shutdown()
-            assert application.post_shutdown is not None
-            await application.post_shutdown(application)
 
 
 async def test_pkh_bot_run_polls_answers_and_stops_cleanly_on_sigterm(
