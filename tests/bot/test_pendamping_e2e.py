@@ -14,7 +14,7 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import Application
@@ -23,9 +23,10 @@ from bot.app import build_application, polling_in_this_loop
 from bot.context import BotServices
 from bot.pendamping import kelompok as pendamping_tools
 from core.formatting import long_date
+from core.quiet import QuietHours
 from core.settings import Settings
 from devtools.emulator import BotApiEmulator, SentMessage
-from programme import meetings, pendamping_access
+from programme import broadcasts, meetings, pendamping_access
 from programme.buttons import ButtonKind
 from programme.db import make_engine, make_session_factory
 from programme.demo import demo_handles
@@ -541,6 +542,48 @@ async def test_siaran_report_shows_a_failed_message_and_resends_it(
     received = await yuliana.next_where(is_it, received_before)
     assert received.text and received.text.startswith("📢 Pesan dari pendamping")
     await eventually(lambda: state_count(db, broadcast_id, OutboxState.SENT) == 1)
+
+
+async def test_siaran_says_when_quiet_hours_will_let_a_routine_broadcast_go(
+    bot: Application,  # type: ignore[type-arg]
+    emulator: BotApiEmulator,
+    db: sessionmaker[Session],
+) -> None:
+    chat = Chat(emulator, MARIA)
+    kelompok_id, _ = kelompok_of(db, YULIANA)
+    pendamping_id, now = maria_pendamping_id(db), datetime.now(UTC)
+    text = "Uji jam tenang: arisan kelompok pindah ke hari Jumat."
+    with db.begin() as session:
+        broadcast = broadcasts.create_broadcast(
+            session, pendamping_id=pendamping_id, author_user_id=None,
+            kelompok_ids=[kelompok_id], text=text, send_at=now, urgent=False, now=now,
+            actor="test",
+        )  # fmt: skip
+        broadcast_id = broadcast.id
+        broadcasts.queue_broadcast(session, broadcast_id=broadcast_id, now=now)
+        session.execute(  # held back here, so the drain leaves it while the list is read
+            update(OutboxMessage)
+            .where(OutboxMessage.broadcast_id == broadcast_id)
+            .values(not_before=now + timedelta(days=1))
+        )
+    local_hour = now.astimezone(WITA).hour
+    quiet = QuietHours(time((local_hour - 1) % 24), time((local_hour + 2) % 24))
+    services = bot.bot_data.services
+    kept, services.quiet = services.quiet, quiet  # quiet hours now, in the kelompok's WITA
+    try:
+        listed = await list_broadcasts(chat, db)
+    finally:
+        services.quiet = kept
+        with db.begin() as session:
+            broadcasts.cancel_broadcast(
+                session, broadcast_id=broadcast_id, pendamping_id=pendamping_id, now=now,
+                actor="test",
+            )  # fmt: skip
+
+    item = next(m for m in listed if text in (m.text or ""))
+    ends = f"{(local_hour + 2) % 24:02d}.00 WITA"
+    assert f"Menunggu jam tenang selesai; dikirim pukul {ends}" in (item.text or "")
+    assert "Sedang dikirim" not in (item.text or "")
 
 
 async def test_siaran_later_can_be_cancelled(
