@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from types import TracebackType
 from typing import Any, Self
 
 import httpx
 
-from nlu.entities import canonical_value, find_stages, find_years, resolve_year
+from nlu.entities import canonical_value, find_named, find_stages, find_years, resolve_year
 from nlu.schema import FALLBACK_INTENT
 
 
@@ -23,6 +25,15 @@ class NLUUnavailable(NLUError):
 
 class NLUBadResponse(NLUError):
     """The server answered, but with an error status or a body that is not a parse."""
+
+
+_BACKSTOPS: tuple[tuple[str, Callable[[str], list[tuple[int, int, str]]]], ...] = (
+    ("year", find_years),
+    ("stage", find_stages),
+    ("component", partial(find_named, "component")),
+    ("bank", partial(find_named, "bank")),
+    ("module", partial(find_named, "module")),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,9 +96,10 @@ class ParseResult:
                     start, end = raw.get("start"), raw.get("end")
                     typed = text[start:end] if isinstance(start, int) else str(raw.get("value"))
                     entities.append(Entity(str(raw["entity"]), value, typed))
-            # The model misses a regional or spelled-out form now and then ("thn dpn", "tahap
-            # papat"); these patterns do not. They only fill in when the model found none.
-            for name, finder in (("year", find_years), ("stage", find_stages)):
+            # The model misses a regional, spelled-out or capitalised form now and then ("thn
+            # dpn", "tahap papat", "UNTUK BALITA"); these patterns do not. They only fill in an
+            # entity type the model found none of.
+            for name, finder in _BACKSTOPS:
                 if not any(e.entity == name for e in entities):
                     entities += [Entity(name, v, text[s:e]) for s, e, v in finder(text)]
             return cls(

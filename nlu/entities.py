@@ -214,6 +214,50 @@ def find_stages(text: str) -> list[tuple[int, int, str]]:
     return found
 
 
+# Words that, in the training data, always name the entity when they occur (never another
+# meaning): the backstop for what the model misses, ALL CAPITALS above all ("BERAPA UANG PKH
+# UNTUK BALITA"). Ambiguous words stay out: *anak*, *ibu*, *kecil*, *mandiri* (graduasi mandiri),
+# *pos* (posyandu is written "pos" too), *orang tua* (parents).
+_SURE_WORDS: Final[dict[str, tuple[str, ...]]] = {
+    "component": (
+        "hamil", "bumil", "meteng", "ngandeg", "reuneuh", "bunting", "nifas",
+        "smp", "mts", "sltp", "tsanawiyah", "sma", "smk", "slta", "stm", "aliyah",
+        "sd", "ibtidaiyah", "balita", "batita", "paud", "bayi", "apras",
+        "disabilitas", "difabel", "lansia", "manula", "jompo", "nenek", "kakek", "mbah",
+        "nini", "sepuh",
+    ),
+    "bank": ("bri", "brilink", "bni", "bsi", "btn"),
+}  # fmt: skip
+_SURE_PHRASES: Final[dict[str, re.Pattern[str]]] = {
+    entity: re.compile(rf"(?<!\w)(?:{'|'.join(words)})(?!\w)", re.IGNORECASE)
+    for entity, words in _SURE_WORDS.items()
+}
+_SURE_PHRASES["bank"] = re.compile(
+    r"(?<!\w)(?:bri|brilink|bni|bsi|btn|bank\s+mandiri|kantor\s+pos|pos\s+indonesia)(?!\w)",
+    re.IGNORECASE,
+)
+_SURE_PHRASES["module"] = re.compile(
+    r"(?<!\w)(?:modul|materi)\s+(?:tentang\s+|soal\s+|ttg\s+)?\w+(?:\s+\w+)?", re.IGNORECASE
+)
+
+
+def find_named(entity: str, text: str) -> list[tuple[int, int, str]]:
+    """Every `component`, `bank` or `module` named unambiguously in `text`, in order.
+
+    The backstop for the model, like `find_years` and `find_stages`: only words the training data
+    always annotates (whatever their case), and a module only after "modul"/"materi".
+    """
+    pattern = _SURE_PHRASES.get(entity)
+    if pattern is None:
+        return []
+    found = []
+    for match in pattern.finditer(text):
+        value = canonical_value(entity, match.group())
+        if value is not None:
+            found.append((match.start(), match.end(), value))
+    return found
+
+
 def resolve_year(value: str | None, today: date) -> int | None:
     """The absolute year of a canonical `year` value ("2027", "tahun_depan"), given today."""
     if value is None:

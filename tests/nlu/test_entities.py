@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from nlu.entities import canonical_value, find_stages, find_years, resolve_year
+from nlu.entities import canonical_value, find_named, find_stages, find_years, resolve_year
+from nlu.schema import ENTITY_VALUES
 
 
 @pytest.mark.parametrize(
@@ -90,3 +93,33 @@ def test_stages_named_after_tahap_are_found_with_their_position() -> None:
     text = "pkh tahap papat kapan, tahap ini belum"
     assert find_stages(text) == [(10, 15, "4")]
     assert [v for _, _, v in find_stages("tahapan kedua, tahap3, tahap ke-1")] == ["2", "3", "1"]
+
+
+@pytest.mark.parametrize(
+    ("entity", "text", "values"),
+    [
+        ("component", "BERAPA UANG PKH UNTUK BALITA", ["anak_usia_dini"]),
+        ("component", "anak SD sama SMP dapat berapa", ["anak_sd", "anak_smp"]),
+        ("component", "Mbah kulo sampun sepuh", ["lansia", "lansia"]),
+        ("component", "ibu saya sudah tua, anak masih kecil", []),
+        ("bank", "CAIR LEWAT BRI ATAU KANTOR POS", ["bri", "pos"]),
+        ("bank", "graduasi mandiri itu apa, ke posyandu jam berapa", []),
+        ("bank", "kartu Bank Mandiri saya hilang", ["mandiri"]),
+        ("module", "MODUL KESEHATAN itu ngajarin apa", ["kesehatan_gizi"]),
+        ("module", "materi tentang usaha kapan", ["ekonomi"]),
+        ("module", "modul apa saja yang ada", []),
+        ("year", "tahun depan", []),
+    ],
+)
+def test_unambiguous_words_are_found_whatever_their_case(
+    entity: str, text: str, values: list[str]
+) -> None:
+    assert [value for _, _, value in find_named(entity, text)] == values
+
+
+@given(st.text(max_size=80), st.sampled_from(["component", "bank", "module"]))
+def test_what_the_backstop_finds_is_canonical_and_where_it_says(text: str, entity: str) -> None:
+    for start, end, value in find_named(entity, text):
+        assert value in ENTITY_VALUES[entity]
+        assert 0 <= start < end <= len(text)
+        assert canonical_value(entity, text[start:end]) == value
