@@ -255,6 +255,17 @@ REGIONAL: Final[dict[str, str]] = {
     "dhimma": "mana", "bede": "ada", "olle": "dapat", "kaula": "saya", "terro": "ingin",
     "masok": "masuk", "elang": "hilang", "pakon": "kenapa", "hana": "tidak", "lon": "saya",
     "gadoh": "hilang", "pire": "berapa", "ndeq": "tidak", "kayapa": "bagaimana",
+    # More of the same languages: Sundanese courtesy, Banyumasan/Cirebon and krama question
+    # words, Madurese, Balinese, Acehnese, Bugis and Sasak verbs of asking, having and receiving
+    "haturnuhun": "makasih", "punten": "permisi", "mangga": "silakan", "wilujeng": "selamat",
+    "enjing": "pagi", "kepripun": "bagaimana", "kepriwe": "bagaimana", "priwe": "bagaimana",
+    "piben": "bagaimana", "pimen": "bagaimana", "cakmano": "bagaimana", "ngeten": "begini",
+    "sedanten": "semua", "mriki": "sini", "ngriki": "sini", "ngantos": "sampai",
+    "pabila": "kapan", "bilakah": "kapan", "pajan": "kapan", "alum": "belum",
+    "endak": "tidak", "ndaq": "tidak", "konden": "belum", "sube": "sudah", "uwah": "sudah",
+    "barampa": "berapa", "berrempa": "berapa", "dimma": "mana", "jeuet": "bisa",
+    "magai": "kenapa", "engka": "ada", "kiro": "kira", "njikuk": "ambil", "jikuk": "ambil",
+    "nampa": "terima", "nrima": "terima", "narima": "terima", "nompo": "terima", "tampi": "terima",
 }  # fmt: skip
 
 _ELONGATION = re.compile(r"([^\W\d_])\1{2,}")
