@@ -874,6 +874,9 @@ def _seed_users_and_invites(
             {
                 "family_id": families[roster.family(invite.family).pkh_id].id,
                 "issued_by_pendamping_id": pendamping[invite.pendamping].id,
+                # The seed's clock, not the database's: a seed for another day (the tests') must
+                # not make a code that expires before it was made.
+                "created_at": now,
                 "expires_at": datetime.combine(valid_until, time(0), tzinfo=UTC),
             },
         )
