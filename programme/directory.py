@@ -14,6 +14,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Select, exists, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased, selectinload
+from sqlalchemy.sql.base import ExecutableOption
 
 from programme.models import (
     Channel,
@@ -44,6 +45,7 @@ MAX_SEARCH = 100  # characters of a search kept
 MAX_PAGE = 1_000_000
 
 Row = TypeVar("Row")
+Entity = TypeVar("Entity")
 
 
 @dataclass(frozen=True)
@@ -149,18 +151,17 @@ def find_families(
         conditions.append(or_(_contains(Family.pkh_id, term), named))
     if region_code:
         conditions.append(Family.desa_id.in_(_region_tree(region_code)))
-    query = select(Family).where(*conditions)
-    total, number = _count(session, query, page)
-    families = session.scalars(
-        query.options(
+    families, total, number = _page(
+        session,
+        select(Family).where(*conditions),
+        page,
+        order=(Family.pkh_id,),
+        load=(
             selectinload(Family.members),
             selectinload(Family.kelompok),
             selectinload(Family.desa),
-        )
-        .order_by(Family.pkh_id)
-        .offset((number - 1) * PAGE_SIZE)
-        .limit(PAGE_SIZE)
-    ).all()
+        ),
+    )
     linked = _linked_families(session, [family.id for family in families])
     rows = [
         FamilyRow(
@@ -191,14 +192,13 @@ def find_kelompok(
                 _contains(Pendamping.name, term),
             )
         )
-    query = select(Kelompok).join(Kelompok.pendamping).where(*conditions)
-    total, number = _count(session, query, page)
-    groups = session.scalars(
-        query.options(selectinload(Kelompok.pendamping), selectinload(Kelompok.desa))
-        .order_by(Kelompok.code)
-        .offset((number - 1) * PAGE_SIZE)
-        .limit(PAGE_SIZE)
-    ).all()
+    groups, total, number = _page(
+        session,
+        select(Kelompok).join(Kelompok.pendamping).where(*conditions),
+        page,
+        order=(Kelompok.code,),
+        load=(selectinload(Kelompok.pendamping), selectinload(Kelompok.desa)),
+    )
     ids = [group.id for group in groups]
     families = dict(
         session.execute(
@@ -245,14 +245,13 @@ def find_pendamping(
     term = clean_search(search)
     if term:
         conditions.append(or_(_contains(Pendamping.code, term), _contains(Pendamping.name, term)))
-    query = select(Pendamping).where(*conditions)
-    total, number = _count(session, query, page)
-    people = session.scalars(
-        query.options(selectinload(Pendamping.region))
-        .order_by(Pendamping.code)
-        .offset((number - 1) * PAGE_SIZE)
-        .limit(PAGE_SIZE)
-    ).all()
+    people, total, number = _page(
+        session,
+        select(Pendamping).where(*conditions),
+        page,
+        order=(Pendamping.code,),
+        load=(selectinload(Pendamping.region),),
+    )
     ids = [person.id for person in people]
     groups = dict(
         session.execute(
@@ -320,18 +319,19 @@ def find_meetings(
                 _contains(P2K2Meeting.place, term),
             )
         )
-    query = select(P2K2Meeting).join(P2K2Meeting.kelompok).where(*conditions)
-    total, number = _count(session, query, page)
-    order = P2K2Meeting.starts_at.asc() if upcoming else P2K2Meeting.starts_at.desc()
-    meetings = session.scalars(
-        query.options(
+    meetings, total, number = _page(
+        session,
+        select(P2K2Meeting).join(P2K2Meeting.kelompok).where(*conditions),
+        page,
+        order=(
+            P2K2Meeting.starts_at.asc() if upcoming else P2K2Meeting.starts_at.desc(),
+            P2K2Meeting.id,
+        ),
+        load=(
             selectinload(P2K2Meeting.kelompok).selectinload(Kelompok.desa),
             selectinload(P2K2Meeting.session).selectinload(P2K2Session.module),
-        )
-        .order_by(order, P2K2Meeting.id)
-        .offset((number - 1) * PAGE_SIZE)
-        .limit(PAGE_SIZE)
-    ).all()
+        ),
+    )
     answers = _rsvp_counts(session, [meeting.id for meeting in meetings])
     rows = [
         MeetingRow(
@@ -410,11 +410,22 @@ def _region_tree(region_code: str) -> Select[tuple[int]]:
     return select(tree.c.id)
 
 
-def _count(session: Session, query: Select[Any], page: int) -> tuple[int, int]:
-    """How many rows match, and the page number kept within 1…the last page."""
+def _page(
+    session: Session,
+    query: Select[Entity],
+    page: int,
+    *,
+    order: Sequence[ColumnElement[Any] | InstrumentedAttribute[Any]],
+    load: Sequence[ExecutableOption] = (),
+) -> tuple[Sequence[Entity], int, int]:
+    """One page of what `query` selects: its rows, how many match in all, and the page number
+    (kept within 1…the last page)."""
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    last = max(1, -(-total // PAGE_SIZE))
-    return total, min(max(1, min(page, MAX_PAGE)), last)
+    number = min(max(1, min(page, MAX_PAGE)), max(1, -(-total // PAGE_SIZE)))
+    rows = session.scalars(
+        query.options(*load).order_by(*order).offset((number - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+    ).all()
+    return rows, total, number
 
 
 # --- payment stages ------------------------------------------------------------------------
