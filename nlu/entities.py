@@ -241,6 +241,29 @@ _SURE_PHRASES["module"] = re.compile(
 )
 
 
+# "smp" and "sd" also abbreviate *sampai* and *s.d.* (until): "blm masuk smp skrg", "tgl 1 sd 10";
+# after "anak", "kelas", "sekolah"… they are the school level whatever follows.
+_UNTIL_AFTER = re.compile(
+    r"\s*(?:skrg|skrng|sekarang|saat|kapan|kpn|hari|hr|besok|bsk|bulan|bln|tahun|thn|minggu|mgg|"
+    r"jam|tgl|tanggal|nanti|akhir|habis|hbs|selesai)(?!\w)",
+    re.IGNORECASE,
+)
+_UNTIL_BEFORE = re.compile(r"\d\s*$")
+_SCHOOL_BEFORE = re.compile(
+    r"(?:anak|anakku|anake|kelas|sekolah|murid|siswa|lulus|lulusan|tamat|budak|lare)\s*$",
+    re.IGNORECASE,
+)
+
+
+def _abbreviates_until(match: re.Match[str], text: str) -> bool:
+    if match.group().lower() not in ("smp", "sd"):
+        return False
+    before = text[: match.start()]
+    if _SCHOOL_BEFORE.search(before):
+        return False
+    return bool(_UNTIL_AFTER.match(text, match.end()) or _UNTIL_BEFORE.search(before))
+
+
 def find_named(entity: str, text: str) -> list[tuple[int, int, str]]:
     """Every `component`, `bank` or `module` named unambiguously in `text`, in order.
 
@@ -252,6 +275,8 @@ def find_named(entity: str, text: str) -> list[tuple[int, int, str]]:
         return []
     found = []
     for match in pattern.finditer(text):
+        if _abbreviates_until(match, text):
+            continue
         value = canonical_value(entity, match.group())
         if value is not None:
             found.append((match.start(), match.end(), value))

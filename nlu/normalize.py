@@ -266,6 +266,12 @@ REGIONAL: Final[dict[str, str]] = {
     "barampa": "berapa", "berrempa": "berapa", "dimma": "mana", "jeuet": "bisa",
     "magai": "kenapa", "engka": "ada", "kiro": "kira", "njikuk": "ambil", "jikuk": "ambil",
     "nampa": "terima", "nrima": "terima", "narima": "terima", "nompo": "terima", "tampi": "terima",
+    "isinipun": "isinya", "kemawon": "saja", "mawon": "saja", "tuker": "tukar",
+    "dituker": "ditukar", "nio": "mau", "bacakap": "bicara", "bapandir": "bicara",
+    # Thanks in Madurese, Balinese, Batak, Sasak, Acehnese, Toraja and Nias
+    "sakalangkong": "makasih", "suksma": "makasih",
+    "mauliate": "makasih", "tampiasih": "makasih", "teurimong": "terima",
+    "geunaseh": "kasih", "saohagolo": "makasih",
 }  # fmt: skip
 
 _ELONGATION = re.compile(r"([^\W\d_])\1{2,}")
