@@ -44,7 +44,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from programme.models import (
     ActiveUserMonth,
@@ -499,35 +499,51 @@ def _locked_watermark(session: Session, *, start: datetime) -> StatisticsRollUp:
 
 
 def _roll_up_questions(session: Session, start: datetime, stop: datetime) -> None:
-    hourly = _grouped(
-        select(
-            _whole(session, QuestionLog.created_at, start, _HOUR_SECONDS).label("hour"),
-            QuestionLog.intent,
-            QuestionLog.answered,
-        ).where(QuestionLog.created_at >= start, QuestionLog.created_at < stop)
+    _roll_up_hours(
+        session,
+        QuestionHour,
+        QuestionLog.created_at,
+        {"intent": QuestionLog.intent, "answered": QuestionLog.answered},
+        "questions",
+        start,
+        stop,
     )
-    rows = [
-        {"hour": start + hour * _HOUR, "intent": intent, "answered": answered, "questions": n}
-        for hour, intent, answered, n in session.execute(hourly)
-    ]
-    if rows:
-        session.execute(insert(QuestionHour), rows)
 
 
 def _roll_up_sent(session: Session, start: datetime, stop: datetime) -> None:
+    _roll_up_hours(
+        session,
+        OutboxHour,
+        OutboxMessage.sent_at,
+        {"kind": OutboxMessage.kind, "state": OutboxMessage.state},
+        "messages",
+        start,
+        stop,
+    )
+
+
+def _roll_up_hours(
+    session: Session,
+    table: type[QuestionHour] | type[OutboxHour],
+    moment: InstrumentedAttribute[Any],
+    keys: dict[str, InstrumentedAttribute[Any]],
+    count: str,
+    start: datetime,
+    stop: datetime,
+) -> None:
+    """Insert one row per hour in [start, stop) and per value of `keys`: how many rows of
+    `moment`'s table fell in it (in the `count` column of `table`)."""
     hourly = _grouped(
-        select(
-            _whole(session, OutboxMessage.sent_at, start, _HOUR_SECONDS).label("hour"),
-            OutboxMessage.kind,
-            OutboxMessage.state,
-        ).where(OutboxMessage.sent_at >= start, OutboxMessage.sent_at < stop)
+        select(_whole(session, moment, start, _HOUR_SECONDS).label("hour"), *keys.values()).where(
+            moment >= start, moment < stop
+        )
     )
     rows = [
-        {"hour": start + hour * _HOUR, "kind": kind, "state": state, "messages": n}
-        for hour, kind, state, n in session.execute(hourly)
+        {"hour": start + hour * _HOUR, **dict(zip(keys, values, strict=True)), count: n}
+        for hour, *values, n in session.execute(hourly)
     ]
     if rows:
-        session.execute(insert(OutboxHour), rows)
+        session.execute(insert(table), rows)
 
 
 def _roll_up_active_users(session: Session, start: datetime, stop: datetime) -> None:
