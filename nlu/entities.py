@@ -218,27 +218,23 @@ def find_stages(text: str) -> list[tuple[int, int, str]]:
 # meaning): the backstop for what the model misses, ALL CAPITALS above all ("BERAPA UANG PKH
 # UNTUK BALITA"). Ambiguous words stay out: *anak*, *ibu*, *kecil*, *mandiri* (graduasi mandiri),
 # *pos* (posyandu is written "pos" too), *orang tua* (parents).
-_SURE_WORDS: Final[dict[str, tuple[str, ...]]] = {
-    "component": (
-        "hamil", "bumil", "meteng", "ngandeg", "reuneuh", "bunting", "nifas",
-        "smp", "mts", "sltp", "tsanawiyah", "sma", "smk", "slta", "stm", "aliyah",
-        "sd", "ibtidaiyah", "balita", "batita", "paud", "bayi", "apras",
-        "disabilitas", "difabel", "lansia", "manula", "jompo", "nenek", "kakek", "mbah",
-        "nini", "sepuh",
-    ),
-    "bank": ("bri", "brilink", "bni", "bsi", "btn"),
-}  # fmt: skip
+_SURE_COMPONENT_WORDS: Final[tuple[str, ...]] = (
+    "hamil", "bumil", "meteng", "ngandeg", "reuneuh", "bunting", "nifas",
+    "smp", "mts", "sltp", "tsanawiyah", "sma", "smk", "slta", "stm", "aliyah",
+    "sd", "ibtidaiyah", "balita", "batita", "paud", "bayi", "apras",
+    "disabilitas", "difabel", "lansia", "manula", "jompo", "nenek", "kakek", "mbah",
+    "nini", "sepuh",
+)  # fmt: skip
 _SURE_PHRASES: Final[dict[str, re.Pattern[str]]] = {
-    entity: re.compile(rf"(?<!\w)(?:{'|'.join(words)})(?!\w)", re.IGNORECASE)
-    for entity, words in _SURE_WORDS.items()
+    "component": re.compile(rf"(?<!\w)(?:{'|'.join(_SURE_COMPONENT_WORDS)})(?!\w)", re.IGNORECASE),
+    "bank": re.compile(
+        r"(?<!\w)(?:bri|brilink|bni|bsi|btn|bank\s+mandiri|kantor\s+pos|pos\s+indonesia)(?!\w)",
+        re.IGNORECASE,
+    ),
+    "module": re.compile(
+        r"(?<!\w)(?:modul|materi)\s+(?:tentang\s+|soal\s+|ttg\s+)?\w+(?:\s+\w+)?", re.IGNORECASE
+    ),
 }
-_SURE_PHRASES["bank"] = re.compile(
-    r"(?<!\w)(?:bri|brilink|bni|bsi|btn|bank\s+mandiri|kantor\s+pos|pos\s+indonesia)(?!\w)",
-    re.IGNORECASE,
-)
-_SURE_PHRASES["module"] = re.compile(
-    r"(?<!\w)(?:modul|materi)\s+(?:tentang\s+|soal\s+|ttg\s+)?\w+(?:\s+\w+)?", re.IGNORECASE
-)
 
 
 # "smp" and "sd" also abbreviate *sampai* and *s.d.* (until): "blm masuk smp skrg", "tgl 1 sd 10";

@@ -66,7 +66,7 @@ class Listing(Generic[Row]):
 
     @property
     def page_count(self) -> int:
-        return max(1, -(-self.total // PAGE_SIZE))
+        return _page_count(self.total)
 
 
 @dataclass(frozen=True)
@@ -410,6 +410,11 @@ def _region_tree(region_code: str) -> Select[tuple[int]]:
     return select(tree.c.id)
 
 
+def _page_count(total: int) -> int:
+    """How many pages `total` rows fill (one, even when there are none)."""
+    return max(1, -(-total // PAGE_SIZE))
+
+
 def _page(
     session: Session,
     query: Select[Entity],
@@ -421,7 +426,7 @@ def _page(
     """One page of what `query` selects: its rows, how many match in all, and the page number
     (kept within 1…the last page)."""
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    number = min(max(1, min(page, MAX_PAGE)), max(1, -(-total // PAGE_SIZE)))
+    number = min(max(1, min(page, MAX_PAGE)), _page_count(total))
     rows = session.scalars(
         query.options(*load).order_by(*order).offset((number - 1) * PAGE_SIZE).limit(PAGE_SIZE)
     ).all()
